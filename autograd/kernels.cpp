@@ -1,0 +1,128 @@
+// Non-template kernels: broadcast reduction, in-place add, axis and full sums.
+#include "autograd/kernels.h"
+
+#include <cstring>
+#include <vector>
+
+namespace seqgrad::kernels {
+
+std::array<int64_t, Shape::kMaxRank> broadcast_strides(const Shape& s, const Shape& out) {
+  std::array<int64_t, Shape::kMaxRank> strides{};
+  int64_t stride = 1;
+  for (int d = out.rank() - 1, k = s.rank() - 1; d >= 0; --d, --k) {
+    if (k >= 0 && s[k] != 1) {
+      strides[size_t(d)] = stride;
+      stride *= s[k];
+    }
+  }
+  return strides;
+}
+
+// The (rows, cols) view of g when target equals g's trailing axes after dropping leading ones:
+// then the reduction is "sum the rows". Returns false otherwise.
+static bool leading_reduction(const Shape& g, const Shape& target, int64_t* rows, int64_t* cols) {
+  int first = 0;  // target's leading 1s reduce like missing axes
+  while (first < target.rank() && target[first] == 1) ++first;
+  const int kept = target.rank() - first;
+  if (kept > g.rank()) return false;
+  for (int i = 0; i < kept; ++i)
+    if (target[first + i] != g[g.rank() - kept + i]) return false;
+  *cols = g.prod(g.rank() - kept, g.rank());
+  *rows = g.prod(0, g.rank() - kept);
+  return true;
+}
+
+Tensor sum_to_shape(const Tensor& g, const Shape& target) {
+  if (g.shape() == target) return g;
+  if (target.numel() == 0 || g.numel() == 0) return Tensor::zeros(target, g.dtype());
+  broadcast_shapes(target, g.shape(), "sum_to_shape");  // validates
+  Tensor out = Tensor::zeros(target, g.dtype());
+  dispatch(g.dtype(), [&]<typename T>(T) {
+    const T* pg = g.data<T>();
+    T* po = out.data<T>();
+    int64_t rows = 0, cols = 0;
+    if (leading_reduction(g.shape(), target, &rows, &cols)) {
+      // Each output column sums its rows in order; columns are split among threads.
+      parallel_chunks(cols, 4096, [&](int64_t lo, int64_t hi) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const T* gr = pg + r * cols;
+          for (int64_t c = lo; c < hi; ++c) po[c] += gr[c];
+        }
+      });
+      return;
+    }
+    // General case: one sequential pass over g in index order.
+    const Shape& gs = g.shape();
+    const auto so = broadcast_strides(target, gs);
+    const int r = gs.rank();
+    std::array<int64_t, Shape::kMaxRank> idx{};
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) {
+      int64_t off = 0;
+      for (int d = 0; d < r; ++d) off += idx[size_t(d)] * so[size_t(d)];
+      po[off] += pg[i];
+      for (int d = r - 1; d >= 0; --d) {
+        if (++idx[size_t(d)] < gs[d]) break;
+        idx[size_t(d)] = 0;
+      }
+    }
+  });
+  return out;
+}
+
+void add_into(Tensor& dst, const Tensor& src) {
+  require_same_shape(dst, src, "add_into");
+  dispatch(dst.dtype(), [&]<typename T>(T) {
+    T* pd = dst.data<T>();
+    const T* ps = src.data<T>();
+    parallel_chunks(dst.numel(), kElementGrain, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) pd[i] += ps[i];
+    });
+  });
+}
+
+Tensor sum_axis(const Tensor& x, int axis, bool keepdim) {
+  const Shape& s = x.shape();
+  int a = s.axis(axis, "sum");
+  const int64_t outer = s.prod(0, a), n = s[a], inner = s.prod(a + 1, s.rank());
+  Tensor y = Tensor::zeros(keepdim ? s.with(a, 1) : s.without(a), x.dtype());
+  dispatch(x.dtype(), [&]<typename T>(T) {
+    const T* px = x.data<T>();
+    T* py = y.data<T>();
+    const int64_t grain = std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, n * inner));
+    parallel_chunks(outer, grain, [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; ++o) {
+        T* yo = py + o * inner;
+        for (int64_t k = 0; k < n; ++k) {
+          const T* xk = px + (o * n + k) * inner;
+          for (int64_t i = 0; i < inner; ++i) yo[i] += xk[i];
+        }
+      }
+    });
+  });
+  return y;
+}
+
+Tensor sum_all(const Tensor& x) {
+  constexpr int64_t kBlock = 4096;
+  const int64_t n = x.numel(), blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial(size_t(blocks), 0.0);
+  dispatch(x.dtype(), [&]<typename T>(T) {
+    const T* px = x.data<T>();
+    parallel_chunks(blocks, 8, [&](int64_t lo, int64_t hi) {
+      for (int64_t b = lo; b < hi; ++b) {
+        double acc = 0;
+        for (int64_t i = b * kBlock, e = std::min(n, i + kBlock); i < e; ++i) acc += double(px[i]);
+        partial[size_t(b)] = acc;
+      }
+    });
+  });
+  double total = 0;
+  for (double p : partial) total += p;
+  return Tensor::scalar(total, x.dtype());
+}
+
+Tensor scale(const Tensor& x, double alpha) {
+  return map(x, [alpha]<typename T>(T v) { return T(alpha) * v; });
+}
+
+}  // namespace seqgrad::kernels

@@ -1,0 +1,181 @@
+// Tape bookkeeping and the reverse pass.
+#include "autograd/tape.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "autograd/kernels.h"
+
+namespace seqgrad {
+
+// ---- grad mode -------------------------------------------------------------------------------
+
+thread_local bool t_grad_enabled = true;
+bool grad_enabled() { return t_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = previous_; }
+
+// ---- Var -------------------------------------------------------------------------------------
+
+Tape& Var::tape() const {
+  if (!tape_) throw std::logic_error("Var: used before being assigned (default-constructed Var)");
+  return *tape_;
+}
+const Tensor& Var::value() const { return tape().node(*this).value; }
+bool Var::requires_grad() const { return tape().node(*this).requires_grad; }
+const char* Var::op() const { return tape().node(*this).op; }
+
+Tensor Var::grad() const {
+  const Node& n = tape().node(*this);
+  if (!n.is_leaf && !n.retains_grad)
+    throw std::logic_error(std::string("Var::grad: node #") + std::to_string(index_) + " (" + n.op +
+                           ") is not a leaf; call retain_grad() on it before backward()");
+  return n.grad.defined() ? n.grad : Tensor::zeros(n.value.shape(), n.value.dtype());
+}
+
+const Var& Var::retain_grad() const {
+  tape().node(*this).retains_grad = true;
+  return *this;
+}
+
+const Var& Var::register_hook(GradHook hook) const {
+  Node& n = tape().node(*this);
+  if (!n.requires_grad)
+    throw std::logic_error(std::string("register_hook: node #") + std::to_string(index_) + " (" + n.op +
+                           ") does not require grad, so the hook would never run");
+  n.hooks.push_back(std::move(hook));
+  return *this;
+}
+
+// ---- Tape ------------------------------------------------------------------------------------
+
+Node& Tape::node(const Var& v) { return const_cast<Node&>(std::as_const(*this).node(v)); }
+
+const Node& Tape::node(const Var& v) const {
+  if (v.tape_ != this) throw std::logic_error("Var: belongs to another tape");
+  if (v.generation_ != generation_)
+    throw std::logic_error("Var #" + std::to_string(v.index_) + ": used after its tape was reset (Var from generation " +
+                           std::to_string(v.generation_) + ", tape now at " + std::to_string(generation_) + ")");
+  return nodes_[v.index_];
+}
+
+Node& Tape::push(const char* op, Tensor value, bool requires_grad, bool is_leaf) {
+  if (in_backward_) throw std::logic_error(std::string(op) + ": cannot record ops while backward() runs");
+  if (!value.defined()) throw std::invalid_argument(std::string(op) + ": undefined tensor");
+  Node& n = nodes_.emplace_back();
+  n.value = std::move(value);
+  n.op = op;
+  n.requires_grad = requires_grad;
+  n.is_leaf = is_leaf;
+  return n;
+}
+
+bool Tape::any_requires_grad(const char* op, std::span<const Var> inputs) const {
+  bool any = false;
+  for (const Var& v : inputs) {
+    if (!v.defined()) throw std::invalid_argument(std::string(op) + ": undefined (default-constructed) Var input");
+    if (v.tape_ != this) throw std::invalid_argument(std::string(op) + ": inputs live on different tapes");
+    any |= node(v).requires_grad;
+  }
+  return any && grad_enabled();
+}
+
+Var Tape::constant(Tensor value) {
+  push("constant", std::move(value), false, true);
+  return handle(nodes_.size() - 1);
+}
+
+Var Tape::variable(Tensor value) {
+  push("variable", std::move(value), true, true);
+  return handle(nodes_.size() - 1);
+}
+
+Var Tape::bind(const Tensor& value, Tensor& grad) {
+  if (!grad.defined() || !(grad.shape() == value.shape()) || grad.dtype() != value.dtype())
+    grad = Tensor::zeros(value.shape(), value.dtype());
+  Node& n = push("parameter", value, true, true);
+  n.grad = grad;  // shared storage: backward adds straight into the Parameter's gradient
+  return handle(nodes_.size() - 1);
+}
+
+void Tape::reset() {
+  if (in_backward_) throw std::logic_error("Tape::reset: called while backward() runs");
+  nodes_.clear();  // keeps capacity
+  ++generation_;
+}
+
+void Tape::accumulate(size_t index, Tensor g) {
+  Node& n = nodes_[index];
+  if (!n.requires_grad) return;
+  if (!(g.shape() == n.value.shape())) g = kernels::sum_to_shape(g, n.value.shape());
+  if (g.dtype() != n.value.dtype())
+    throw std::invalid_argument(std::string(n.op) + " backward: gradient " + g.describe() + " for value " +
+                                n.value.describe());
+  if (!n.grad.defined()) {
+    n.grad = g.unique() ? std::move(g) : g.clone();  // never alias another node's gradient
+  } else {
+    kernels::add_into(n.grad, g);
+  }
+}
+
+void GradContext::accumulate(const Var& v, Tensor g) { tape_.accumulate(v.index(), std::move(g)); }
+
+Tensor& GradContext::grad_of(const Var& v) {
+  Node& n = tape_.nodes_[v.index()];
+  if (!n.grad.defined()) n.grad = Tensor::zeros(n.value.shape(), n.value.dtype());
+  return n.grad;
+}
+
+void Tape::backward(const Var& output, bool retain_graph) {
+  const Node& n = node(output);
+  if (n.value.numel() != 1)
+    throw std::invalid_argument("backward: output of shape " + n.value.shape().str() +
+                                " is not a scalar; pass a seed gradient of that shape");
+  backward(output, Tensor::ones(n.value.shape(), n.value.dtype()), retain_graph);
+}
+
+void Tape::backward(const Var& output, const Tensor& seed, bool retain_graph) {
+  Node& out = node(output);
+  if (!out.requires_grad)
+    throw std::logic_error(std::string("backward: output (") + out.op +
+                           ") does not require grad: no input requires grad, or it was computed under NoGradGuard");
+  if (!(seed.shape() == out.value.shape()) || seed.dtype() != out.value.dtype())
+    throw std::invalid_argument("backward: seed " + seed.describe() + " does not match output " +
+                                out.value.describe());
+  const size_t last = output.index();
+  for (size_t i = 0; i <= last; ++i)  // gradients of a previous pass must not leak into this one
+    if (!nodes_[i].is_leaf) nodes_[i].grad = Tensor();
+
+  in_backward_ = true;
+  try {
+    accumulate(last, seed.clone());
+    for (size_t i = last + 1; i-- > 0;) {
+      Node& n = nodes_[i];
+      if (!n.grad.defined()) continue;
+      if (n.freed)
+        throw std::logic_error("backward: node #" + std::to_string(i) + " (" + n.op +
+                               ") was already backpropagated and its graph freed; pass retain_graph=true to the "
+                               "first backward() to go through it again");
+      for (auto& hook : n.hooks) hook(n.grad);
+      if (n.backward) {
+        GradContext ctx(*this, i);
+        n.backward(ctx);
+        if (!retain_graph) {
+          n.backward.reset();
+          n.freed = true;
+        }
+      }
+      if (!n.is_leaf && !n.retains_grad) n.grad = Tensor();  // free early: nobody reads it again
+    }
+  } catch (...) {
+    in_backward_ = false;
+    throw;
+  }
+  in_backward_ = false;
+}
+
+Var detach(const Var& x) {
+  return x.tape().constant(x.value());
+}
+
+}  // namespace seqgrad
