@@ -64,20 +64,21 @@ class ScratchBuffer {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Packing. A packed micro-panel of width W holds kc rows of W values (k-major): dst[k*W + w].
-// Columns past `valid` are zero so the micro-kernel can always compute a full tile.
+// Packing. A packed micro-panel of width W holds kc rows of W values (k-major): panel[k*W + w].
+// A range of `width` columns becomes ceil(width/W) consecutive panels (panel p at dst + p*W*kc);
+// columns past `width` in the last panel are zero so the micro-kernel always computes full tiles.
 
-// dst[k][w] = src[k*ld + w]: the W values are contiguous in the source (op(A) with trans_a,
-// op(B) without trans_b).
+// Source rows are contiguous along w: dst column w, depth k = src[k*ld + w] (op(A) with trans_a,
+// op(B) without trans_b). Walks the source row by row so reads stream through memory.
 template <typename T, int W>
-void pack_rows(const T* src, int64_t ld, int valid, int64_t kc, T* dst) {
-  if (valid == W) {
-    for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * W, src + k * ld, sizeof(T) * W);
-    return;
-  }
-  for (int64_t k = 0; k < kc; ++k) {
-    for (int w = 0; w < valid; ++w) dst[k * W + w] = src[k * ld + w];
-    for (int w = valid; w < W; ++w) dst[k * W + w] = T(0);
+void pack_rows(const T* src, int64_t ld, int64_t width, int64_t kc, T* dst) {
+  const int64_t full = width / W * W;
+  for (int64_t k = 0; k < kc; ++k, src += ld) {
+    for (int64_t j = 0; j < full; j += W) std::memcpy(dst + j * kc + k * W, src + j, sizeof(T) * W);
+    if (full < width) {
+      T* d = dst + full * kc + k * W;
+      for (int64_t w = 0; w < W; ++w) d[w] = full + w < width ? src[full + w] : T(0);
+    }
   }
 }
 
@@ -116,40 +117,42 @@ struct Transpose<double, W> {
 };
 #endif
 
-// dst[k][w] = src[w*ld + k]: the source is transposed (op(A) without trans_a, op(B) with
-// trans_b). Runs of kBlock source rows go through small register transposes, the rest is copied
-// element by element.
+// One transposed panel: dst[k*W + w] = src[w*ld + k] for w < valid (<= W), zero beyond.
 template <typename T, int W>
-void pack_cols(const T* src, int64_t ld, int valid, int64_t kc, T* dst) {
+void pack_cols_panel(const T* src, int64_t ld, int64_t valid, int64_t kc, T* dst) {
   using Tr = Transpose<T, W>;
   constexpr int kB = Tr::kBlock;
   int64_t k0 = 0;
   for (; k0 + kB <= kc; k0 += kB) {
-    int w = 0;
+    int64_t w = 0;
     for (; w + kB <= valid; w += kB) Tr::tile(src + w * ld + k0, ld, dst + k0 * W + w);
-    for (int64_t k = k0; k < k0 + kB; ++k) {
-      for (int r = w; r < valid; ++r) dst[k * W + r] = src[r * ld + k];
-      for (int r = valid; r < W; ++r) dst[k * W + r] = T(0);
-    }
+    for (int64_t k = k0; k < k0 + kB; ++k)
+      for (int64_t r = w; r < W; ++r) dst[k * W + r] = r < valid ? src[r * ld + k] : T(0);
   }
-  for (int64_t k = k0; k < kc; ++k) {
-    for (int w = 0; w < valid; ++w) dst[k * W + w] = src[w * ld + k];
-    for (int w = valid; w < W; ++w) dst[k * W + w] = T(0);
-  }
+  for (int64_t k = k0; k < kc; ++k)
+    for (int64_t w = 0; w < W; ++w) dst[k * W + w] = w < valid ? src[w * ld + k] : T(0);
 }
 
-// op(A) rows [i0, i0+rows) × K range [k0, k0+kc) as one MR-wide micro-panel.
+// Source is transposed: dst column w, depth k = src[w*ld + k] (op(A) without trans_a, op(B)
+// with trans_b). Panel by panel; each reads W source rows as parallel streams.
+template <typename T, int W>
+void pack_cols(const T* src, int64_t ld, int64_t width, int64_t kc, T* dst) {
+  for (int64_t j = 0; j < width; j += W)
+    pack_cols_panel<T, W>(src + j * ld, ld, std::min<int64_t>(W, width - j), kc, dst + j * kc);
+}
+
+// op(A) rows [i0, i0+rows) × K range [k0, k0+kc) as MR-wide panels.
 template <typename T, int MR>
-void pack_a(bool trans, const T* A, int64_t lda, int64_t i0, int rows, int64_t k0, int64_t kc, T* dst) {
+void pack_a(bool trans, const T* A, int64_t lda, int64_t i0, int64_t rows, int64_t k0, int64_t kc, T* dst) {
   if (trans)
     pack_rows<T, MR>(A + k0 * lda + i0, lda, rows, kc, dst);
   else
     pack_cols<T, MR>(A + i0 * lda + k0, lda, rows, kc, dst);
 }
 
-// op(B) K range [k0, k0+kc) × columns [j0, j0+cols) as one NR-wide micro-panel.
+// op(B) K range [k0, k0+kc) × columns [j0, j0+cols) as NR-wide panels.
 template <typename T, int NR>
-void pack_b(bool trans, const T* B, int64_t ldb, int64_t j0, int cols, int64_t k0, int64_t kc, T* dst) {
+void pack_b(bool trans, const T* B, int64_t ldb, int64_t j0, int64_t cols, int64_t k0, int64_t kc, T* dst) {
   if (trans)
     pack_cols<T, NR>(B + j0 * ldb + k0, ldb, cols, kc, dst);
   else
@@ -312,6 +315,11 @@ SG_DEFINE_MERGE(SG_AVX512, Avx512)
     using Tr = TRAITS<T>;                                                                      \
     constexpr int L = Tr::kLanes;                                                              \
     typename Tr::V acc[MR][NV];                                                                \
+    /* Start fetching the C tile now; it is merged after the k loop. */                        \
+    for (int i = 0; i < m; ++i) {                                                              \
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);                   \
+      _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + n - 1), _MM_HINT_T0);           \
+    }                                                                                          \
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; ++i)                                      \
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) acc[i][v] = Tr::zero();             \
     for (int64_t k = 0; k < kc; ++k, a += MR, b += NV * L) {                                   \
@@ -346,10 +354,9 @@ SG_DEFINE_KERNEL(kernel_avx512, SG_AVX512, Avx512)
 // ---------------------------------------------------------------------------------------------
 // Kernel selection. Blocking parameters are per (ISA, type) constants, never per thread count.
 
+// (trans, matrix, ld, first row/column of op(X), count, k0, kc, destination panels)
 template <typename T>
-using PackAFn = void (*)(bool, const T*, int64_t, int64_t, int, int64_t, int64_t, T*);
-template <typename T>
-using PackBFn = void (*)(bool, const T*, int64_t, int64_t, int, int64_t, int64_t, T*);
+using PackFn = void (*)(bool, const T*, int64_t, int64_t, int64_t, int64_t, int64_t, T*);
 
 template <typename T>
 struct Spec {
@@ -359,8 +366,8 @@ struct Spec {
   int64_t task_m;      // rows of C per parallel task (multiple of mr)
   int64_t task_n;      // columns of C per parallel task (multiple of nr; B block kc×task_n in L2)
   KernelFn<T> kernel;
-  PackAFn<T> pack_a;
-  PackBFn<T> pack_b;
+  PackFn<T> pack_a;
+  PackFn<T> pack_b;
 };
 
 template <typename T, int MR, int NR>
@@ -500,12 +507,11 @@ void gemm_blocked(const Spec<T>& s, const Problem<T>& p) {
     // Pack: tasks [0, tasks_m) pack A row blocks, the rest pack B column blocks.
     for_tasks(parallel, tasks_m + tasks_n, [&](int64_t t) {
       if (t < tasks_m) {
-        for (int64_t i = t * task_m; i < std::min(p.M, (t + 1) * task_m); i += mr)
-          s.pack_a(p.ta, p.A, p.lda, i, int(std::min(mr, p.M - i)), k0, kc, a_pack + i * kc);
+        const int64_t i = t * task_m;
+        s.pack_a(p.ta, p.A, p.lda, i, std::min(task_m, p.M - i), k0, kc, a_pack + i * kc);
       } else {
-        const int64_t tn = t - tasks_m;
-        for (int64_t j = tn * task_n; j < std::min(p.N, (tn + 1) * task_n); j += nr)
-          s.pack_b(p.tb, p.B, p.ldb, j, int(std::min(nr, p.N - j)), k0, kc, b_pack + j * kc);
+        const int64_t j = (t - tasks_m) * task_n;
+        s.pack_b(p.tb, p.B, p.ldb, j, std::min(task_n, p.N - j), k0, kc, b_pack + j * kc);
       }
     });
 

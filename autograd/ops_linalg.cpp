@@ -41,12 +41,15 @@ Var matmul(const Var& a, const Var& b) {
 
 static void check_affine(std::span<const AffineTerm> terms, const Var& b) {
   if (terms.empty()) throw std::invalid_argument("affine: needs at least one (x, W) term");
-  const int64_t B = terms[0].x.shape()[0], O = terms[0].W.shape()[0];
+  const Shape &x0 = terms[0].x.shape(), &w0 = terms[0].W.shape();
+  const int64_t B = x0.rank() == 2 ? x0[0] : -1, O = w0.rank() == 2 ? w0[0] : -1;
   for (const AffineTerm& t : terms) {
     const Shape &sx = t.x.shape(), &sw = t.W.shape();
     if (sx.rank() != 2 || sw.rank() != 2 || sx[1] != sw[1] || sx[0] != B || sw[0] != O)
-      throw std::invalid_argument("affine: term x " + sx.str() + ", W " + sw.str() + ": needs x (B, I) and W (O, I) with B = " +
-                                  std::to_string(B) + ", O = " + std::to_string(O));
+      throw std::invalid_argument("affine: term x " + sx.str() + ", W " + sw.str() +
+                                  ": needs x (B, I) and W (O, I) with the B and O of the first term, x " + x0.str() +
+                                  " and W " + w0.str());
+    kernels::require_same_dtype(terms[0].x.value(), t.x.value(), "affine");
     kernels::require_same_dtype(t.x.value(), t.W.value(), "affine");
   }
   if (b.defined() && !(b.shape() == Shape{O}))

@@ -101,7 +101,7 @@ class Shape {
   int rank_ = 0;
 };
 
-// NumPy broadcasting of two shapes; throws "op: (2, 3) and (4,) are not broadcastable".
+// NumPy broadcasting of two shapes; throws "op: shapes (2, 3) and (4) are not broadcastable".
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
 }  // namespace seqgrad
