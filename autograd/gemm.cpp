@@ -1,14 +1,18 @@
 // GEMM: blocked, packed, register-tiled; see gemm.h for the contract.
 //
-// Large-product structure (Goto/BLIS style, loops outermost first):
-//   for each K block (kc <= kc_max, balanced; sequential):
-//     pack op(A)[:, kblock] into MR-row micro-panels and op(B)[kblock, :] into NR-column
-//     micro-panels (shared by all threads, packed in parallel);
-//     parallel over fixed task tiles of C (task_m × task_n, chosen from the shape only):
-//       for each MR-row panel of the tile (its A micro-panel stays in L1):
-//         for each NR-column panel (the tile's B block stays in L2): micro-kernel.
-// Each C element is thus a sequential FMA chain over its K block followed by one merge into C, in
-// a fixed K-block order, no matter which thread runs which tile: bitwise deterministic.
+// Paths, chosen from the shape only:
+//  * M·N·K < kDirectMacs: a plain loop (gemm_direct).
+//  * Blocked (Goto/BLIS style). K is cut into balanced blocks of <= kc_max, done in order. op(A) is
+//    packed into MR-row micro-panels and op(B) into NR-column micro-panels (k-major, zero-padded);
+//    C is cut into fixed task tiles (make_plan), run by tbb::parallel_for. Inside a tile, for each
+//    MR-row panel (its A micro-panel stays in L1), for each NR-column panel (the tile's B block
+//    stays in L2), a SIMD micro-kernel computes an MR×NR block in registers.
+//      - gemm_few_rows (M <= task_m): A packed once, each task packs its own B columns.
+//      - gemm_shared_panels: per K block, all panels packed in parallel, then all tiles multiplied.
+// Each C element is a sequential FMA chain over each K block, merged into C block after block in
+// K order, whichever thread runs its tile and however the tiles are cut: bitwise deterministic.
+// Micro-kernels: AVX-512F (8×32 float, 8×16 double), AVX2+FMA (6×16, 6×8) or portable loops (4×16,
+// 4×8), picked once at runtime with __builtin_cpu_supports; the rest is baseline x86-64 code.
 #include "autograd/gemm.h"
 
 #include <oneapi/tbb/blocked_range.h>
@@ -16,11 +20,14 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #if defined(__x86_64__) || defined(__i386__)
 #define SG_X86 1
@@ -117,19 +124,23 @@ struct Transpose<double, W> {
 };
 #endif
 
-// One transposed panel: dst[k*W + w] = src[w*ld + k] for w < valid (<= W), zero beyond.
+// One transposed panel: dst[k*W + w] = src[w*ld + k] for w < valid (<= W), zero beyond. Walks
+// k one cache line at a time so each line of the (often 4 KiB-strided) source rows is consumed
+// while it is in L1.
 template <typename T, int W>
 void pack_cols_panel(const T* src, int64_t ld, int64_t valid, int64_t kc, T* dst) {
   using Tr = Transpose<T, W>;
-  constexpr int kB = Tr::kBlock;
-  int64_t k0 = 0;
-  for (; k0 + kB <= kc; k0 += kB) {
-    int64_t w = 0;
-    for (; w + kB <= valid; w += kB) Tr::tile(src + w * ld + k0, ld, dst + k0 * W + w);
-    for (int64_t k = k0; k < k0 + kB; ++k)
-      for (int64_t r = w; r < W; ++r) dst[k * W + r] = r < valid ? src[r * ld + k] : T(0);
+  constexpr int64_t kB = Tr::kBlock, kLine = 64 / sizeof(T);
+  const int64_t w_tiled = valid / kB * kB;
+  const int64_t k_tiled = kc / kB * kB;
+  for (int64_t k0 = 0; k0 < k_tiled; k0 += kLine) {
+    const int64_t k1 = std::min(k0 + kLine, k_tiled);
+    for (int64_t w = 0; w < w_tiled; w += kB)
+      for (int64_t k = k0; k < k1; k += kB) Tr::tile(src + w * ld + k, ld, dst + k * W + w);
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t w = w_tiled; w < W; ++w) dst[k * W + w] = w < valid ? src[w * ld + k] : T(0);
   }
-  for (int64_t k = k0; k < kc; ++k)
+  for (int64_t k = k_tiled; k < kc; ++k)
     for (int64_t w = 0; w < W; ++w) dst[k * W + w] = w < valid ? src[w * ld + k] : T(0);
 }
 
@@ -160,13 +171,17 @@ void pack_b(bool trans, const T* B, int64_t ldb, int64_t j0, int64_t cols, int64
 }
 
 // ---------------------------------------------------------------------------------------------
-// Micro-kernels. Contract: c[i*ldc + j] (i < m <= MR, j < n <= NR) = beta·c + sum_k a[k*MR+i]·b[k*NR+j]
+// Micro-kernels. A kernel instance with ROWS (<= MR) rows computes, for i < ROWS and j < n <= NR,
+//   c[i*ldc + j] = beta·c + sum_k a[k*MR + i]·b[k*NR + j]
 // with the sum an in-order FMA chain (plain mul+add for the generic kernel). beta == 0 never reads
-// c; beta == 1 adds; otherwise beta·c is rounded, then added. Full and edge tiles use the same
-// arithmetic per element.
+// c; beta == 1 adds; otherwise beta·c is rounded, then added. Every element gets the same
+// arithmetic whatever ROWS and n are; ROWS < MR instances serve the bottom edge of C cheaply.
 
 template <typename T>
-using KernelFn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T beta, int m, int n);
+using KernelFn = void (*)(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T beta, int n);
+constexpr int kMaxMR = 8;
+template <typename T>
+using KernelTable = std::array<KernelFn<T>, kMaxMR + 1>;  // [rows] -> kernel; [0] unused
 
 enum class Merge { kOverwrite, kAdd, kScale };
 template <typename T>
@@ -175,20 +190,20 @@ Merge merge_mode(T beta) {
 }
 
 // Portable kernel: plain loops over a small accumulator tile, auto-vectorised at the baseline ISA.
-template <typename T, int MR, int NR>
-void kernel_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T beta, int m, int n) {
-  T acc[MR][NR] = {};
+template <typename T, int MR, int ROWS, int NR>
+void kernel_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T beta, int n) {
+  T acc[ROWS][NR] = {};
   for (int64_t k = 0; k < kc; ++k, a += MR, b += NR) {
     // Full unrolling keeps GCC from vectorising across k (which costs shuffles).
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < ROWS; ++i) {
       const T ai = a[i];
 #pragma GCC unroll 16
       for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
     }
   }
   const Merge mode = merge_mode(beta);
-  for (int i = 0; i < m; ++i) {
+  for (int i = 0; i < ROWS; ++i) {
     T* row = c + i * ldc;
     for (int j = 0; j < n; ++j) {
       if (mode == Merge::kOverwrite)
@@ -207,8 +222,10 @@ void kernel_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T bet
 
 // Vector traits: one register type, unaligned loads/stores, masked edge loads/stores for the
 // first n lanes, fma/add/mul.
-template <typename T> struct Avx2;
-template <> struct Avx2<float> {
+template <typename T>
+struct Avx2;
+template <>
+struct Avx2<float> {
   using V = __m256;
   using Mask = __m256i;
   static constexpr int kLanes = 8;
@@ -225,7 +242,8 @@ template <> struct Avx2<float> {
   SG_AVX2 static V add(V a, V b) { return _mm256_add_ps(a, b); }
   SG_AVX2 static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
 };
-template <> struct Avx2<double> {
+template <>
+struct Avx2<double> {
   using V = __m256d;
   using Mask = __m256i;
   static constexpr int kLanes = 4;
@@ -233,9 +251,7 @@ template <> struct Avx2<double> {
   SG_AVX2 static V set1(double x) { return _mm256_set1_pd(x); }
   SG_AVX2 static V load(const double* p) { return _mm256_loadu_pd(p); }
   SG_AVX2 static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
-  SG_AVX2 static Mask first(int n) {
-    return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
-  }
+  SG_AVX2 static Mask first(int n) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)); }
   SG_AVX2 static V load(const double* p, Mask k) { return _mm256_maskload_pd(p, k); }
   SG_AVX2 static void store(double* p, Mask k, V v) { _mm256_maskstore_pd(p, k, v); }
   SG_AVX2 static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
@@ -243,8 +259,10 @@ template <> struct Avx2<double> {
   SG_AVX2 static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
 };
 
-template <typename T> struct Avx512;
-template <> struct Avx512<float> {
+template <typename T>
+struct Avx512;
+template <>
+struct Avx512<float> {
   using V = __m512;
   using Mask = __mmask16;
   static constexpr int kLanes = 16;
@@ -259,7 +277,8 @@ template <> struct Avx512<float> {
   SG_AVX512 static V add(V a, V b) { return _mm512_add_ps(a, b); }
   SG_AVX512 static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
 };
-template <> struct Avx512<double> {
+template <>
+struct Avx512<double> {
   using V = __m512d;
   using Mask = __mmask8;
   static constexpr int kLanes = 8;
@@ -275,80 +294,83 @@ template <> struct Avx512<double> {
   SG_AVX512 static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
 };
 
-// The SIMD kernels below are one body written twice: GCC cannot inline target-specific intrinsics
-// into a template that lacks the target attribute, and the attribute cannot depend on a template
-// parameter. Tile: MR rows × NV vectors; MR·NV accumulators + NV B vectors + 1 broadcast live in
-// registers.
+// The two SIMD kernels share one body, stamped out per instruction set by the macros below: GCC
+// cannot inline target-specific intrinsics into a template without the matching target
+// attribute, and that attribute cannot depend on a template parameter.
+// Tile: ROWS × NV vectors; ROWS·NV accumulators + NV vectors of B + 1 broadcast of A in registers.
+// clang-format off
 
-// beta-merge of one accumulator vector into c (all lanes, or the masked first lanes).
-#define SG_DEFINE_MERGE(ATTR, TRAITS)                                                           \
-  template <typename T>                                                                         \
-  ATTR inline void merge_vec(TRAITS<T>, T* p, typename TRAITS<T>::V acc, Merge mode,            \
-                             typename TRAITS<T>::V vbeta) {                                     \
-    using Tr = TRAITS<T>;                                                                       \
-    if (mode == Merge::kOverwrite)                                                              \
-      Tr::store(p, acc);                                                                        \
-    else if (mode == Merge::kAdd)                                                               \
-      Tr::store(p, Tr::add(Tr::load(p), acc));                                                  \
-    else                                                                                        \
-      Tr::store(p, Tr::add(Tr::mul(vbeta, Tr::load(p)), acc));                                  \
-  }                                                                                             \
-  template <typename T>                                                                         \
-  ATTR inline void merge_vec(TRAITS<T>, T* p, typename TRAITS<T>::Mask k,                       \
-                             typename TRAITS<T>::V acc, Merge mode, typename TRAITS<T>::V vbeta) { \
-    using Tr = TRAITS<T>;                                                                       \
-    if (mode == Merge::kOverwrite)                                                              \
-      Tr::store(p, k, acc);                                                                     \
-    else if (mode == Merge::kAdd)                                                               \
-      Tr::store(p, k, Tr::add(Tr::load(p, k), acc));                                            \
-    else                                                                                        \
-      Tr::store(p, k, Tr::add(Tr::mul(vbeta, Tr::load(p, k)), acc));                            \
-  }
-SG_DEFINE_MERGE(SG_AVX2, Avx2)
-SG_DEFINE_MERGE(SG_AVX512, Avx512)
-#undef SG_DEFINE_MERGE
-
-// The micro-kernel proper (see the contract above).
-#define SG_DEFINE_KERNEL(NAME, ATTR, TRAITS)                                                   \
-  template <typename T, int MR, int NV>                                                        \
-  ATTR void NAME(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T beta, int m, int n) { \
+// beta-merge of one accumulator vector into c: all lanes, or (with a mask) the first lanes.
+#define SG_DEFINE_MERGE(ATTR, TRAITS)                                                          \
+  template <typename T, typename V = typename TRAITS<T>::V>                                    \
+  ATTR inline void merge_vec(TRAITS<T>, T* p, V acc, Merge mode, V vbeta) {                    \
     using Tr = TRAITS<T>;                                                                      \
+    if (mode == Merge::kOverwrite) Tr::store(p, acc);                                          \
+    else if (mode == Merge::kAdd) Tr::store(p, Tr::add(Tr::load(p), acc));                     \
+    else Tr::store(p, Tr::add(Tr::mul(vbeta, Tr::load(p)), acc));                              \
+  }                                                                                            \
+  template <typename T, typename V = typename TRAITS<T>::V>                                    \
+  ATTR inline void merge_vec(TRAITS<T>, T* p, typename TRAITS<T>::Mask k, V acc, Merge mode,   \
+                             V vbeta) {                                                        \
+    using Tr = TRAITS<T>;                                                                      \
+    if (mode == Merge::kOverwrite) Tr::store(p, k, acc);                                       \
+    else if (mode == Merge::kAdd) Tr::store(p, k, Tr::add(Tr::load(p, k), acc));               \
+    else Tr::store(p, k, Tr::add(Tr::mul(vbeta, Tr::load(p, k)), acc));                        \
+  }
+
+// The micro-kernel (contract above). Loops over ROWS and NV are fully unrolled so the
+// accumulators stay in registers.
+#define SG_DEFINE_KERNEL(NAME, ATTR, TRAITS)                                                   \
+  template <typename T, int MR, int ROWS, int NV>                                              \
+  ATTR void NAME(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T beta, int n) {        \
+    using Tr = TRAITS<T>;                                                                      \
+    using V = typename Tr::V;                                                                  \
     constexpr int L = Tr::kLanes;                                                              \
-    typename Tr::V acc[MR][NV];                                                                \
-    /* Start fetching the C tile now; it is merged after the k loop. */                        \
-    for (int i = 0; i < m; ++i) {                                                              \
+    /* Start fetching the C tile; it is only merged after the k loop. */                       \
+    for (int i = 0; i < ROWS; ++i) {                                                           \
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);                   \
       _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + n - 1), _MM_HINT_T0);           \
     }                                                                                          \
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; ++i)                                      \
+    V acc[ROWS][NV];                                                                           \
+    _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; ++i) {                                  \
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) acc[i][v] = Tr::zero();             \
+    }                                                                                          \
     for (int64_t k = 0; k < kc; ++k, a += MR, b += NV * L) {                                   \
-      typename Tr::V bv[NV];                                                                   \
+      V bv[NV];                                                                                \
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) bv[v] = Tr::load(b + v * L);        \
-      _Pragma("GCC unroll 16") for (int i = 0; i < MR; ++i) {                                  \
-        const typename Tr::V ai = Tr::set1(a[i]);                                              \
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) acc[i][v] = Tr::fma(ai, bv[v], acc[i][v]); \
+      _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; ++i) {                                \
+        const V ai = Tr::set1(a[i]);                                                           \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) {                                 \
+          acc[i][v] = Tr::fma(ai, bv[v], acc[i][v]);                                           \
+        }                                                                                      \
       }                                                                                        \
     }                                                                                          \
     const Merge mode = merge_mode(beta);                                                       \
-    const typename Tr::V vbeta = Tr::set1(beta);                                               \
-    if (m == MR && n == NV * L) {                                                              \
-      _Pragma("GCC unroll 16") for (int i = 0; i < MR; ++i)                                    \
-        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)                                   \
+    const V vbeta = Tr::set1(beta);                                                            \
+    if (n == NV * L) { /* full width */                                                        \
+      _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; ++i) {                                \
+        _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) {                                 \
           merge_vec(Tr{}, c + i * ldc + v * L, acc[i][v], mode, vbeta);                        \
+        }                                                                                      \
+      }                                                                                        \
       return;                                                                                  \
     }                                                                                          \
-    typename Tr::Mask mask[NV];                                                                \
+    typename Tr::Mask mask[NV]; /* right edge: lanes < n only */                               \
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) mask[v] = Tr::first(n - v * L);       \
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; ++i) {                                    \
-      if (i >= m) break;                                                                       \
-      _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v)                                     \
+    _Pragma("GCC unroll 16") for (int i = 0; i < ROWS; ++i) {                                  \
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV; ++v) {                                   \
         if (v * L < n) merge_vec(Tr{}, c + i * ldc + v * L, mask[v], acc[i][v], mode, vbeta);  \
+      }                                                                                        \
     }                                                                                          \
   }
+
+SG_DEFINE_MERGE(SG_AVX2, Avx2)
+SG_DEFINE_MERGE(SG_AVX512, Avx512)
 SG_DEFINE_KERNEL(kernel_avx2, SG_AVX2, Avx2)
 SG_DEFINE_KERNEL(kernel_avx512, SG_AVX512, Avx512)
+#undef SG_DEFINE_MERGE
 #undef SG_DEFINE_KERNEL
+// clang-format on
 #endif  // SG_X86
 
 // ---------------------------------------------------------------------------------------------
@@ -361,19 +383,33 @@ using PackFn = void (*)(bool, const T*, int64_t, int64_t, int64_t, int64_t, int6
 template <typename T>
 struct Spec {
   const char* isa;
-  int mr, nr;          // register tile
-  int64_t kc_max;      // deepest K block (A micro-panel MR×kc in L1)
-  int64_t task_m;      // rows of C per parallel task (multiple of mr)
-  int64_t task_n;      // columns of C per parallel task (multiple of nr; B block kc×task_n in L2)
-  KernelFn<T> kernel;
+  int mr, nr;             // register tile
+  int64_t kc_max;         // deepest K block (A micro-panel MR×kc in L1)
+  int64_t task_m;         // rows of C per parallel task (multiple of mr)
+  int64_t task_n;         // columns of C per parallel task (multiple of nr; B block kc×task_n in L2)
+  KernelTable<T> kernel;  // kernel[m] computes m rows
   PackFn<T> pack_a;
   PackFn<T> pack_b;
 };
 
-template <typename T, int MR, int NR>
-Spec<T> make_spec(const char* isa, int64_t kc_max, int64_t task_m, int64_t task_n, KernelFn<T> kernel) {
-  return Spec<T>{isa, MR, NR, kc_max, round_up(task_m, MR), round_up(task_n, NR), kernel,
-                 &pack_a<T, MR>, &pack_b<T, NR>};
+// kernel(std::integral_constant<int, rows>) -> KernelFn for rows = 1..MR.
+template <typename T, int MR, typename Pick, size_t... R>
+KernelTable<T> kernel_table(Pick pick, std::index_sequence<R...>) {
+  static_assert(MR <= kMaxMR);
+  return KernelTable<T>{nullptr, pick(std::integral_constant<int, int(R) + 1>{})...};
+}
+
+template <typename T, int MR, int NR, typename Pick>
+Spec<T> make_spec(const char* isa, int64_t kc_max, int64_t task_m, int64_t task_n, Pick pick) {
+  return Spec<T>{isa,
+                 MR,
+                 NR,
+                 kc_max,
+                 round_up(task_m, MR),
+                 round_up(task_n, NR),
+                 kernel_table<T, MR>(pick, std::make_index_sequence<MR>{}),
+                 &pack_a<T, MR>,
+                 &pack_b<T, NR>};
 }
 
 // Tile shapes. AVX-512: 8×32 float / 8×16 double (16 zmm accumulators); AVX2: 6×16 / 6×8 (12 ymm
@@ -383,12 +419,17 @@ Spec<T> spec_for(const std::string& isa) {
   constexpr bool f = sizeof(T) == 4;
 #if SG_X86
   if (isa == "avx512")
-    return make_spec<T, 8, f ? 32 : 16>("avx512", f ? 384 : 256, 128, f ? 256 : 128,
-                                        &kernel_avx512<T, 8, 2>);
+    return make_spec < T, 8, f ? 32 : 16 > ("avx512", f ? 384 : 256, 128, f ? 256 : 128, [](auto rows) -> KernelFn<T> {
+                                        return &kernel_avx512<T, 8, decltype(rows)::value, 2>;
+                                      });
   if (isa == "avx2")
-    return make_spec<T, 6, f ? 16 : 8>("avx2", f ? 384 : 256, 120, f ? 256 : 128, &kernel_avx2<T, 6, 2>);
+    return make_spec < T, 6, f ? 16 : 8 > ("avx2", f ? 384 : 256, 120, f ? 256 : 128, [](auto rows) -> KernelFn<T> {
+                                        return &kernel_avx2<T, 6, decltype(rows)::value, 2>;
+                                      });
 #endif
-  return make_spec<T, 4, f ? 16 : 8>("generic", 256, 128, 256, &kernel_generic<T, 4, f ? 16 : 8>);
+  return make_spec < T, 4, f ? 16 : 8 > ("generic", 256, 128, 256, [](auto rows) -> KernelFn<T> {
+                                      return &kernel_generic < T, 4, decltype(rows)::value, f ? 16 : 8 > ;
+                                    });
 }
 
 std::string best_isa() {
@@ -416,8 +457,8 @@ const Spec<T>& spec() {
 // Direct path for tiny products: one row of C at a time, 64-column chunks accumulated in order of k.
 
 template <typename T>
-void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
-                 int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
+                 T beta, T* C, int64_t ldc) {
   constexpr int64_t kChunk = 64;
   const Merge mode = merge_mode(beta);
   for (int64_t i = 0; i < M; ++i) {
@@ -452,10 +493,13 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
 // ---------------------------------------------------------------------------------------------
 // Blocked path.
 
-// Work thresholds (multiply-adds). Below kDirectMacs: direct loop. Below kParallelMacs: blocked but
-// on the calling thread only.
-constexpr double kDirectMacs = 32768;
+// Work thresholds (multiply-adds). Below kDirectMacs: direct loop (measured crossover on Zen 4:
+// the packed path is already ~5x faster at 16k). Below kParallelMacs: blocked but on the calling
+// thread only.
+constexpr double kDirectMacs = 1024;
 constexpr double kParallelMacs = 1 << 20;
+// Parallel products are cut into at least this many tasks when the shape allows.
+constexpr int64_t kMinTasks = 8;
 
 // Runs body(t) for t in [0, n), in parallel when `parallel`. Isolated so that a thread waiting here
 // never picks up an unrelated task that could re-enter gemm and reuse this thread's scratch.
@@ -485,46 +529,101 @@ struct Problem {
   int64_t ldc;
 };
 
+// How a blocked product is cut up. Depends on the shape and the Spec only, never on threads.
+struct Plan {
+  int64_t kc_step;         // K block depth (the last block may be shorter)
+  int64_t task_m, task_n;  // C tile per parallel task
+  int64_t tasks_m, tasks_n;
+  bool few_rows;  // M fits one task row: gemm_few_rows
+  bool parallel;
+};
+
 template <typename T>
-void gemm_blocked(const Spec<T>& s, const Problem<T>& p) {
-  const int64_t mr = s.mr, nr = s.nr;
+Plan make_plan(const Spec<T>& s, const Problem<T>& p) {
+  Plan plan;
   const int64_t k_blocks = ceil_div(p.K, s.kc_max);
-  const int64_t kc_step = ceil_div(p.K, k_blocks);  // balanced K blocks, e.g. 384 not 256+128
-  const int64_t task_m = std::min(s.task_m, round_up(p.M, mr));
-  const int64_t task_n = std::min(s.task_n, round_up(p.N, nr));
-  const int64_t tasks_m = ceil_div(p.M, task_m), tasks_n = ceil_div(p.N, task_n);
-  const bool parallel = double(p.M) * double(p.N) * double(p.K) >= kParallelMacs;
+  plan.kc_step = ceil_div(p.K, k_blocks);  // balanced, e.g. 2×320 rather than 384+256
+  // Tiles of task_m × task_n; when that gives fewer than kMinTasks tasks, N and then M (unless all
+  // rows fit one task) are cut finer, down to 2 register tiles a side.
+  plan.few_rows = p.M <= s.task_m;
+  plan.task_m = round_up(std::min(p.M, s.task_m), s.mr);
+  plan.task_n = std::min(s.task_n, round_up(p.N, s.nr));
+  plan.tasks_m = ceil_div(p.M, plan.task_m);
+  const int64_t want_n = ceil_div(kMinTasks, plan.tasks_m);
+  if (ceil_div(p.N, plan.task_n) < want_n)
+    plan.task_n = std::min(plan.task_n, std::max<int64_t>(2 * s.nr, round_up(ceil_div(p.N, want_n), s.nr)));
+  plan.tasks_n = ceil_div(p.N, plan.task_n);
+  const int64_t want_m = ceil_div(kMinTasks, plan.tasks_n);
+  if (!plan.few_rows && plan.tasks_m < want_m) {
+    plan.task_m = std::min(plan.task_m, std::max<int64_t>(2 * s.mr, round_up(ceil_div(p.M, want_m), s.mr)));
+    plan.tasks_m = ceil_div(p.M, plan.task_m);
+  }
+  plan.parallel = double(p.M) * double(p.N) * double(p.K) >= kParallelMacs;
+  return plan;
+}
 
-  // Packed panels of the current K block, owned by the calling thread, read by all workers.
-  static thread_local ScratchBuffer a_scratch, b_scratch;
-  T* const a_pack = a_scratch.get<T>(round_up(p.M, mr) * kc_step);
-  T* const b_pack = b_scratch.get<T>(round_up(p.N, nr) * kc_step);
+// C[i_begin:i_end, j_begin:j_end] = beta·C + (packed A panels) · (packed B panels) for one K block
+// of depth kc. a_pack holds the panels from row i_begin on, b_pack those from column j_begin on.
+template <typename T>
+void multiply_tile(const Spec<T>& s, const Problem<T>& p, const T* a_pack, const T* b_pack, int64_t kc, T beta,
+                   int64_t i_begin, int64_t i_end, int64_t j_begin, int64_t j_end) {
+  for (int64_t i = i_begin; i < i_end; i += s.mr) {
+    const T* a = a_pack + (i - i_begin) * kc;
+    const KernelFn<T> kernel = s.kernel[std::min<int64_t>(s.mr, i_end - i)];
+    for (int64_t j = j_begin; j < j_end; j += s.nr)
+      kernel(kc, a, b_pack + (j - j_begin) * kc, p.C + i * p.ldc + j, p.ldc, beta,
+             int(std::min<int64_t>(s.nr, j_end - j)));
+  }
+}
 
-  for (int64_t k0 = 0; k0 < p.K; k0 += kc_step) {
-    const int64_t kc = std::min(kc_step, p.K - k0);
-    const T beta = k0 == 0 ? p.beta : T(1);
+// Few rows (M <= task_m, the RNN batch case): op(A) is packed whole up front; each task owns a
+// column block of C, packs its slice of op(B) into its own scratch (fresh in L2 when used) and
+// walks all K blocks. One parallel region per call.
+template <typename T>
+void gemm_few_rows(const Spec<T>& s, const Problem<T>& p, const Plan& plan) {
+  const int64_t m_pad = round_up(p.M, s.mr);
+  static thread_local ScratchBuffer a_scratch;  // calling thread's; read by all tasks
+  T* const a_pack = a_scratch.get<T>(m_pad * p.K);
+  for (int64_t k0 = 0; k0 < p.K; k0 += plan.kc_step)  // K block at k0 lives at a_pack + m_pad*k0
+    s.pack_a(p.ta, p.A, p.lda, 0, p.M, k0, std::min(plan.kc_step, p.K - k0), a_pack + m_pad * k0);
 
-    // Pack: tasks [0, tasks_m) pack A row blocks, the rest pack B column blocks.
-    for_tasks(parallel, tasks_m + tasks_n, [&](int64_t t) {
-      if (t < tasks_m) {
-        const int64_t i = t * task_m;
-        s.pack_a(p.ta, p.A, p.lda, i, std::min(task_m, p.M - i), k0, kc, a_pack + i * kc);
+  for_tasks(plan.parallel, plan.tasks_n, [&](int64_t t) {
+    static thread_local ScratchBuffer task_scratch;  // the running thread's, distinct from a_scratch
+    const int64_t j_begin = t * plan.task_n, j_end = std::min(p.N, j_begin + plan.task_n);
+    T* const b_pack = task_scratch.get<T>(plan.task_n * plan.kc_step);
+    for (int64_t k0 = 0; k0 < p.K; k0 += plan.kc_step) {
+      const int64_t kc = std::min(plan.kc_step, p.K - k0);
+      s.pack_b(p.tb, p.B, p.ldb, j_begin, j_end - j_begin, k0, kc, b_pack);
+      multiply_tile(s, p, a_pack + m_pad * k0, b_pack, kc, k0 == 0 ? p.beta : T(1), 0, p.M, j_begin, j_end);
+    }
+  });
+}
+
+// General case: per K block, pack all of op(A) and op(B) in parallel into shared buffers, then
+// multiply task tiles in parallel. Each panel is packed once per K block.
+template <typename T>
+void gemm_shared_panels(const Spec<T>& s, const Problem<T>& p, const Plan& plan) {
+  static thread_local ScratchBuffer a_scratch, b_scratch;  // calling thread's; read by all tasks
+  T* const a_pack = a_scratch.get<T>(round_up(p.M, s.mr) * plan.kc_step);
+  T* const b_pack = b_scratch.get<T>(round_up(p.N, s.nr) * plan.kc_step);
+  const int64_t tm = plan.task_m, tn = plan.task_n;
+
+  for (int64_t k0 = 0; k0 < p.K; k0 += plan.kc_step) {
+    const int64_t kc = std::min(plan.kc_step, p.K - k0);
+    // Tasks [0, tasks_m) pack row blocks of op(A), the rest column blocks of op(B).
+    for_tasks(plan.parallel, plan.tasks_m + plan.tasks_n, [&](int64_t t) {
+      if (t < plan.tasks_m) {
+        const int64_t i = t * tm;
+        s.pack_a(p.ta, p.A, p.lda, i, std::min(tm, p.M - i), k0, kc, a_pack + i * kc);
       } else {
-        const int64_t j = (t - tasks_m) * task_n;
-        s.pack_b(p.tb, p.B, p.ldb, j, std::min(task_n, p.N - j), k0, kc, b_pack + j * kc);
+        const int64_t j = (t - plan.tasks_m) * tn;
+        s.pack_b(p.tb, p.B, p.ldb, j, std::min(tn, p.N - j), k0, kc, b_pack + j * kc);
       }
     });
-
-    // Multiply: one task per task_m × task_n tile of C.
-    for_tasks(parallel, tasks_m * tasks_n, [&](int64_t t) {
-      const int64_t i_begin = (t / tasks_n) * task_m, i_end = std::min(p.M, i_begin + task_m);
-      const int64_t j_begin = (t % tasks_n) * task_n, j_end = std::min(p.N, j_begin + task_n);
-      for (int64_t i = i_begin; i < i_end; i += mr) {
-        const T* a = a_pack + i * kc;
-        const int m = int(std::min(mr, i_end - i));
-        for (int64_t j = j_begin; j < j_end; j += nr)
-          s.kernel(kc, a, b_pack + j * kc, p.C + i * p.ldc + j, p.ldc, beta, m, int(std::min(nr, j_end - j)));
-      }
+    for_tasks(plan.parallel, plan.tasks_m * plan.tasks_n, [&](int64_t t) {
+      const int64_t i = (t / plan.tasks_n) * tm, j = (t % plan.tasks_n) * tn;
+      multiply_tile(s, p, a_pack + i * kc, b_pack + j * kc, kc, k0 == 0 ? p.beta : T(1), i, std::min(p.M, i + tm), j,
+                    std::min(p.N, j + tn));
     });
   }
 }
@@ -537,26 +636,26 @@ void gemm_blocked(const Spec<T>& s, const Problem<T>& p) {
 std::string flag(bool b) { return b ? "true" : "false"; }
 
 std::string describe(bool ta, bool tb, int64_t M, int64_t N, int64_t K) {
-  return "M=" + std::to_string(M) + ", N=" + std::to_string(N) + ", K=" + std::to_string(K) +
-         ", trans_a=" + flag(ta) + ", trans_b=" + flag(tb);
+  return "M=" + std::to_string(M) + ", N=" + std::to_string(N) + ", K=" + std::to_string(K) + ", trans_a=" + flag(ta) +
+         ", trans_b=" + flag(tb);
 }
 
 // Checks one operand stored rows×cols with row stride ld; messages are only built on failure.
-void check_matrix(const char* name, const void* ptr, const char* ld_name, int64_t ld, int64_t rows,
-                  int64_t cols, bool ta, bool tb, int64_t M, int64_t N, int64_t K) {
+void check_matrix(const char* name, const void* ptr, const char* ld_name, int64_t ld, int64_t rows, int64_t cols,
+                  bool ta, bool tb, int64_t M, int64_t N, int64_t K) {
   if (ld < cols)
     fail(std::string(ld_name) + "=" + std::to_string(ld) + " is smaller than the " + std::to_string(cols) +
          " columns of " + name + " as stored (" + describe(ta, tb, M, N, K) + ")");
   if (ptr == nullptr && rows > 0 && cols > 0)
-    fail(std::string(name) + " is null but holds " + std::to_string(rows) + "x" + std::to_string(cols) +
-         " values (" + describe(ta, tb, M, N, K) + ")");
+    fail(std::string(name) + " is null but holds " + std::to_string(rows) + "x" + std::to_string(cols) + " values (" +
+         describe(ta, tb, M, N, K) + ")");
 }
 
 }  // namespace
 
 template <typename T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B,
-          int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
+          T beta, T* C, int64_t ldc) {
   if (M < 0 || N < 0 || K < 0) fail("negative size (" + describe(trans_a, trans_b, M, N, K) + ")");
   check_matrix("A", A, "lda", lda, trans_a ? K : M, trans_a ? M : K, trans_a, trans_b, M, N, K);
   check_matrix("B", B, "ldb", ldb, trans_b ? N : K, trans_b ? K : N, trans_a, trans_b, M, N, K);
@@ -566,12 +665,18 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* 
   if (K == 0) return scale_c(M, N, beta, C, ldc);
   if (double(M) * double(N) * double(K) < kDirectMacs)
     return gemm_direct(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
-  gemm_blocked(spec<T>(), Problem<T>{trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc});
+  const Spec<T>& s = spec<T>();
+  const Problem<T> p{trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc};
+  const Plan plan = make_plan(s, p);
+  if (plan.few_rows)
+    gemm_few_rows(s, p, plan);
+  else
+    gemm_shared_panels(s, p, plan);
 }
 
-template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
-                          float, float*, int64_t);
-template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*,
-                           int64_t, double, double*, int64_t);
+template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float,
+                          float*, int64_t);
+template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t,
+                           double, double*, int64_t);
 
 }  // namespace seqgrad::kernels

@@ -8,21 +8,20 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "autograd/gemm.h"
+#include "autograd/rng.h"
 
 namespace {
 
 template <typename T>
-std::vector<T> random_matrix(int64_t rows, int64_t cols, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> d(-1.0, 1.0);
+std::vector<T> random_matrix(int64_t rows, int64_t cols, uint64_t seed) {
+  seqgrad::Rng rng(seed);
   std::vector<T> v(size_t(rows * cols));
-  for (T& x : v) x = T(d(rng));
+  for (T& x : v) x = T(rng.uniform(-1.0, 1.0));
   return v;
 }
 
@@ -46,8 +45,8 @@ std::string verify(int64_t M, int64_t N, int64_t K, const std::vector<T>& A, con
     for (int64_t j = 0; j < N; ++j) {
       const double tol = 2.0 * double(K + 2) * std::numeric_limits<T>::epsilon() * mag[size_t(j)];
       if (!(std::fabs(C[size_t(i * N + j)] - ref[size_t(j)]) <= tol))
-        return "mismatch at C(" + std::to_string(i) + "," + std::to_string(j) + "): " +
-               std::to_string(C[size_t(i * N + j)]) + " vs " + std::to_string(ref[size_t(j)]);
+        return "mismatch at C(" + std::to_string(i) + "," + std::to_string(j) +
+               "): " + std::to_string(C[size_t(i * N + j)]) + " vs " + std::to_string(ref[size_t(j)]);
     }
   }
   return {};
@@ -78,10 +77,8 @@ void BM_gemm(benchmark::State& state) {
 
 void float_shapes(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {1, 2})
-    for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{64, 1024, 384},
-                           {1024, 1024, 1024},
-                           {6400, 1024, 128},
-                           {32, 512, 192}})
+    for (auto [M, N, K] :
+         {std::tuple<int64_t, int64_t, int64_t>{64, 1024, 384}, {1024, 1024, 1024}, {6400, 1024, 128}, {32, 512, 192}})
       b->Args({M, N, K, threads});
 }
 
@@ -91,5 +88,13 @@ void double_shapes(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
-BENCHMARK_TEMPLATE(BM_gemm, float)->Apply(float_shapes)->ArgNames({"M", "N", "K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_TEMPLATE(BM_gemm, double)->Apply(double_shapes)->ArgNames({"M", "N", "K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BM_gemm, float)
+    ->Apply(float_shapes)
+    ->ArgNames({"M", "N", "K", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BM_gemm, double)
+    ->Apply(double_shapes)
+    ->ArgNames({"M", "N", "K", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);

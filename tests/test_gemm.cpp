@@ -1,16 +1,17 @@
 // Tests for kernels::gemm: results against a naive high-precision reference over many shapes,
 // transposes, strides and beta values; untouched padding; bitwise determinism across thread
 // counts and concurrent callers; argument validation.
-#include <catch2/catch.hpp>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/gemm.h"
@@ -25,7 +26,8 @@ struct Stored {
   int64_t rows = 0, cols = 0, ld = 0;
   std::vector<T> v;
 
-  Stored(int64_t r, int64_t c, int64_t pad, T fill) : rows(r), cols(c), ld(c + pad), v(size_t(std::max<int64_t>(r * (c + pad), 1)), fill) {}
+  Stored(int64_t r, int64_t c, int64_t pad, T fill)
+      : rows(r), cols(c), ld(c + pad), v(size_t(std::max<int64_t>(r * (c + pad), 1)), fill) {}
   T& at(int64_t i, int64_t j) { return v[size_t(i * ld + j)]; }
   T at(int64_t i, int64_t j) const { return v[size_t(i * ld + j)]; }
   void randomize(std::mt19937& rng) {
@@ -70,7 +72,11 @@ struct Operands {
   std::vector<Wide<T>> prod, mag;
 
   Operands(bool ta_, bool tb_, const Shape& s_, int64_t pad_)
-      : ta(ta_), tb(tb_), s(s_), pad(pad_), A(ta ? s.K : s.M, ta ? s.M : s.K, pad, T(-777)),
+      : ta(ta_),
+        tb(tb_),
+        s(s_),
+        pad(pad_),
+        A(ta ? s.K : s.M, ta ? s.M : s.K, pad, T(-777)),
         B(tb ? s.N : s.K, tb ? s.K : s.N, pad, T(-777)) {
     std::mt19937 rng(uint32_t(s.M * 7919 + s.N * 31 + s.K));
     A.randomize(rng);
@@ -101,16 +107,18 @@ void check_beta(const Operands<T>& op, T beta, bool nan_c, std::mt19937& rng) {
         FAIL_CHECK("C(" << i << "," << j << ") = " << double(got) << ", want " << double(want) << " ± " << double(tol));
     }
     const size_t row = size_t(i * C.ld);
-    if (std::memcmp(&C.v[row + size_t(s.N)], &C0.v[row + size_t(s.N)], size_t(C.ld - s.N) * sizeof(T)) != 0 && bad++ < 3)
+    if (std::memcmp(&C.v[row + size_t(s.N)], &C0.v[row + size_t(s.N)], size_t(C.ld - s.N) * sizeof(T)) != 0 &&
+        bad++ < 3)
       FAIL_CHECK("padding after row " << i << " was written");
   }
   CHECK(bad == 0);
 }
 
-const Shape kShapes[] = {{0, 0, 0},    {0, 5, 3},      {5, 0, 3},      {4, 3, 0},        {1, 1, 1},
-                         {7, 13, 5},   {2, 3, 1000},   {1, 700, 64},   {700, 1, 64},     {17, 31, 64},
-                         {33, 65, 17}, {8, 32, 384},   {9, 33, 385},   {64, 96, 200},    {129, 257, 100},
-                         {31, 67, 800}, {300, 200, 513}};
+// Empty, tiny (direct path), thin, ragged (not multiples of any tile) and multi-K-block shapes.
+const Shape kShapes[] = {{0, 0, 0},     {0, 5, 3},       {5, 0, 3},     {4, 3, 0},      {1, 1, 1},
+                         {7, 13, 5},    {8, 8, 8},       {8, 8, 16},    {2, 3, 1000},   {1, 700, 64},
+                         {700, 1, 64},  {17, 31, 64},    {33, 65, 17},  {8, 32, 384},   {9, 33, 385},
+                         {64, 96, 200}, {129, 257, 100}, {31, 67, 800}, {300, 200, 513}};
 
 template <typename T>
 void accuracy_sweep() {
@@ -119,7 +127,8 @@ void accuracy_sweep() {
     for (int t = 0; t < 4; ++t)
       for (int64_t pad : {int64_t(0), int64_t(3)}) {
         const Operands<T> op(t & 1, t & 2, s, pad);
-        INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " trans_a=" << op.ta << " trans_b=" << op.tb << " pad=" << pad);
+        INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " trans_a=" << op.ta << " trans_b=" << op.tb
+                  << " pad=" << pad);
         {
           INFO("beta=0, C full of NaN");
           check_beta<T>(op, T(0), true, rng);
@@ -140,7 +149,8 @@ template <typename T>
 std::vector<T> run_with_threads(bool ta, bool tb, const Shape& s, T beta, int threads) {
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, size_t(threads));
   std::mt19937 rng(7);
-  Stored<T> A(ta ? s.K : s.M, ta ? s.M : s.K, 1, T(0)), B(tb ? s.N : s.K, tb ? s.K : s.N, 2, T(0)), C(s.M, s.N, 0, T(0));
+  Stored<T> A(ta ? s.K : s.M, ta ? s.M : s.K, 1, T(0)), B(tb ? s.N : s.K, tb ? s.K : s.N, 2, T(0)),
+      C(s.M, s.N, 0, T(0));
   A.randomize(rng);
   B.randomize(rng);
   C.randomize(rng);
@@ -150,10 +160,11 @@ std::vector<T> run_with_threads(bool ta, bool tb, const Shape& s, T beta, int th
 
 template <typename T>
 void determinism_check() {
-  const Shape s{257, 1031, 515};
-  for (int t : {0, 3}) {
+  // Both blocked paths: many row blocks, and few rows (M <= one task's rows).
+  for (auto [s, t] :
+       {std::pair{Shape{257, 1031, 515}, 0}, std::pair{Shape{257, 1031, 515}, 3}, std::pair{Shape{64, 1031, 515}, 2}}) {
     const bool ta = t & 1, tb = t & 2;
-    INFO("trans_a=" << ta << " trans_b=" << tb);
+    INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " trans_a=" << ta << " trans_b=" << tb);
     const std::vector<T> one = run_with_threads<T>(ta, tb, s, T(1), 1);
     for (int threads : {2, 4, 1}) {
       INFO("threads=" << threads);
@@ -204,9 +215,9 @@ TEST_CASE("gemm is bitwise identical for 1, 2 and 4 threads", "[gemm]") {
 TEST_CASE("gemm gives the same bits when called concurrently from many threads", "[gemm]") {
   // Concurrent callers each use their own packing scratch; nested parallelism must not mix them.
   constexpr int kJobs = 8;
-  const Shape s{150, 300, 400};
   std::vector<std::vector<float>> serial(kJobs), nested(kJobs);
   auto job = [&](int j, std::vector<float>& out) {
+    const Shape s{j % 2 ? 64 : 150, 300, 400};  // both blocked paths
     std::mt19937 rng(uint32_t(100 + j));
     Stored<float> A(s.M, s.K, 0, 0.f), B(s.N, s.K, 0, 0.f), C(s.M, s.N, 0, 0.f);
     A.randomize(rng);
@@ -216,7 +227,8 @@ TEST_CASE("gemm gives the same bits when called concurrently from many threads",
   };
   for (int j = 0; j < kJobs; ++j) job(j, serial[j]);
   tbb::parallel_for(0, kJobs, [&](int j) { job(j, nested[j]); });
-  for (int j = 0; j < kJobs; ++j) CHECK(std::memcmp(serial[j].data(), nested[j].data(), serial[j].size() * sizeof(float)) == 0);
+  for (int j = 0; j < kJobs; ++j)
+    CHECK(std::memcmp(serial[j].data(), nested[j].data(), serial[j].size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("gemm rejects bad arguments", "[gemm]") {
@@ -226,10 +238,10 @@ TEST_CASE("gemm rejects bad arguments", "[gemm]") {
   expect_invalid<float>("M=-1", false, false, -1, 2, 2, p, 2, p, 2, c, 2);
   expect_invalid<float>("N=-3", false, false, 2, -3, 2, p, 2, p, 2, c, 2);
   expect_invalid<float>("K=-2", false, false, 2, 2, -2, p, 2, p, 2, c, 2);
-  expect_invalid<float>("lda=3", false, false, 2, 2, 4, p, 3, p, 2, c, 2);   // A is 2×4
-  expect_invalid<float>("lda=1", true, false, 2, 2, 4, p, 1, p, 2, c, 2);    // A is 4×2
-  expect_invalid<float>("ldb=1", false, false, 2, 2, 4, p, 4, p, 1, c, 2);   // B is 4×2
-  expect_invalid<float>("ldb=3", false, true, 2, 2, 4, p, 4, p, 3, c, 2);    // B is 2×4
+  expect_invalid<float>("lda=3", false, false, 2, 2, 4, p, 3, p, 2, c, 2);  // A is 2×4
+  expect_invalid<float>("lda=1", true, false, 2, 2, 4, p, 1, p, 2, c, 2);   // A is 4×2
+  expect_invalid<float>("ldb=1", false, false, 2, 2, 4, p, 4, p, 1, c, 2);  // B is 4×2
+  expect_invalid<float>("ldb=3", false, true, 2, 2, 4, p, 4, p, 3, c, 2);   // B is 2×4
   expect_invalid<float>("ldc=4", false, false, 2, 5, 3, p, 3, p, 5, c, 4);
   expect_invalid<float>("ldc=-1", false, false, 0, 0, 0, p, 0, p, 0, c, -1);
   expect_invalid<float>("A is null", false, false, 2, 2, 2, nullptr, 2, p, 2, c, 2);

@@ -2,6 +2,8 @@
 // no-grad, detach, retain_graph, hooks, bound parameters, one tape per thread, steady-state memory.
 #include <thread>
 
+#include "autograd/kernels.h"
+
 #include "testing.h"
 
 using namespace seqgrad;
@@ -175,4 +177,23 @@ TEST_CASE("a steady-state training step allocates no new memory", "[tape][memory
   for (int i = 0; i < 5; ++i) step();
   CHECK(memory_stats().fresh == fresh);
   CHECK(memory_stats().reused > 0);
+}
+
+TEST_CASE("gradcheck catches a wrong backward and says where", "[tape][gradcheck]") {
+  // A user-defined op recorded directly on the tape: y = x², with a deliberately wrong dx = 3x·g.
+  auto bad_square = [](const Var& x) {
+    Tensor y = kernels::map(x.value(), [](auto v) { return v * v; });
+    return x.tape().record("bad_square", std::move(y), {x}, [x](GradContext& g) {
+      g.accumulate(x, kernels::map2(g.out(), x.value(), [](auto gy, auto v) { return 3 * v * gy; }));
+    });
+  };
+  Tensor x = Tensor::from({3}, {0.5, -1.0, 2.0}, DType::f64);
+  GradcheckResult r = gradcheck([&](std::span<const Var> v) { return bad_square(v[0]); }, {x});
+  CHECK_FALSE(r.ok);
+  CHECK(r.input == 0);
+  CHECK(r.element == 2);  // the largest |x| has the largest error
+  CHECK(r.analytic == Approx(3 * 2.0 * r.numeric / (2 * 2.0)));
+  CHECK(r.str().find("FAILED") != std::string::npos);
+  // The correct op passes, and float32 inputs are checked in float64.
+  REQUIRE_GRADCHECK([](std::span<const Var> v) { return v[0] * v[0]; }, {x.to(DType::f32)});
 }
