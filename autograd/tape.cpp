@@ -1,6 +1,7 @@
 // Tape bookkeeping and the reverse pass.
 #include "autograd/tape.h"
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -48,6 +49,13 @@ const Var& Var::register_hook(GradHook hook) const {
 }
 
 // ---- Tape ------------------------------------------------------------------------------------
+
+static uint32_t next_generation() {
+  static std::atomic<uint32_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+Tape::Tape(size_t reserve_nodes) : generation_(next_generation()) { nodes_.reserve(reserve_nodes); }
 
 Node& Tape::node(const Var& v) { return const_cast<Node&>(std::as_const(*this).node(v)); }
 
@@ -101,7 +109,7 @@ Var Tape::bind(const Tensor& value, Tensor& grad) {
 void Tape::reset() {
   if (in_backward_) throw std::logic_error("Tape::reset: called while backward() runs");
   nodes_.clear();  // keeps capacity
-  ++generation_;
+  generation_ = next_generation();
 }
 
 void Tape::accumulate(size_t index, Tensor g) {

@@ -142,7 +142,7 @@ bool grad_enabled();
 
 class Tape {
  public:
-  explicit Tape(size_t reserve_nodes = 1024) { nodes_.reserve(reserve_nodes); }
+  explicit Tape(size_t reserve_nodes = 1024);
   Tape(const Tape&) = delete;
   Tape& operator=(const Tape&) = delete;
 
@@ -160,6 +160,8 @@ class Tape {
   // Drops every node but keeps capacity; every existing Var of this tape becomes invalid.
   void reset();
   size_t size() const { return nodes_.size(); }
+  // Unique across all tapes of the process (a process-wide counter), so a Var of a destroyed tape
+  // never matches a new tape that happens to reuse its address.
   uint32_t generation() const { return generation_; }
 
   // For op implementations: appends the node `value = op(inputs)`, recording `backward` only when

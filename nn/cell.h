@@ -1,0 +1,46 @@
+// The recurrent cell interface. A cell is a Module with one step function, written as ordinary
+// expressions of Vars; every wrapper (unroll, stacking, bidirectional, masking, dropout, truncated
+// BPTT, gradient instrumentation) works with any Cell.
+#pragma once
+
+#include "autograd/ops.h"
+#include "nn/module.h"
+
+namespace seqgrad::nn {
+
+// The recurrent state: h, the output, and c, the cell state of LSTM-family cells (undefined for
+// cells without one).
+struct State {
+  Var h;
+  Var c;
+};
+
+class Cell : public Module {
+ public:
+  Cell(int64_t input_size, int64_t hidden_size);
+
+  // One step: x (B, I) and the previous state -> the new state, h (B, H).
+  virtual State step(const Var& x, const State& state) = 0;
+  // Whether the state carries c (LSTM family).
+  virtual bool has_cell_state() const { return false; }
+  // Zeros for h (and c): (batch, H) in the parameters' dtype, as constants of `tape`.
+  State zero_state(Tape& tape, int64_t batch) const;
+
+  int64_t input_size() const { return input_size_; }
+  int64_t hidden_size() const { return hidden_size_; }
+  DType dtype() const { return dtype_; }
+  void to(DType dtype) override {
+    Module::to(dtype);
+    dtype_ = dtype;
+  }
+
+ protected:
+  // Throws "<cell>: input (B, I') but the cell expects I = ..." when x does not fit the cell.
+  void check_input(const Var& x, const State& state, const char* cell) const;
+
+ private:
+  int64_t input_size_, hidden_size_;
+  DType dtype_ = DType::f32;
+};
+
+}  // namespace seqgrad::nn
