@@ -2,10 +2,20 @@
 // config) in one file with a format version, a header check and a checksum, written atomically
 // (temporary file + rename), so a crash never leaves a half-written checkpoint behind. Loading is
 // all-or-nothing: any mismatch throws before a single parameter is changed.
+//
+// On-disk format, version 1 (little-endian, 64-bit sizes; Boost.Serialization binary archive
+// without its own header for the body, so a big-endian host is refused at compile time):
+//   header  24 bytes: magic "\x89SGCKPT\n" | u32 format version | u32 reserved (0) | u64 body length
+//   body    u64 n; n × (str name, u8 dtype 0=f32 1=f64, u8 rank, rank × u64 dim, u64 nbytes, raw)
+//           u64 m; m × (str name, str value)        where str = u64 length + bytes
+//   trailer u32 CRC-32 (boost::crc_32_type) of the body
+// Loading checks magic, version and exact file size, then the CRC over the body bytes, and only
+// then deserialises them from memory, checking every count against the bytes that remain.
 #pragma once
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
@@ -24,6 +34,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 // and the problem (not a checkpoint, newer format, truncated, corrupted) — never crashes.
 Checkpoint load_checkpoint(const std::string& path);
 
+// The same file format in memory (`what` names the source in error messages).
+std::string encode_checkpoint(const Checkpoint& ckpt);
+Checkpoint decode_checkpoint(std::string_view bytes, const std::string& what = "<memory>");
+
 // Module parameters as "<prefix><name>" tensors.
 void put_module(Checkpoint& ckpt, Module& module, const std::string& prefix = "param/");
 // Copies every parameter from ckpt into module. Strict: a missing or unexpected name, a shape or
@@ -37,5 +51,16 @@ void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng);
 // Convenience: a module alone.
 void save_module(const std::string& path, Module& module);
 void load_module(const std::string& path, Module& module);
+
+// Writes `bytes` to `path` atomically: <path>.tmp.<pid> in the same directory, write, fsync,
+// rename over `path`, fsync the directory. On any failure the temporary file is removed, an
+// existing `path` is left untouched, and the error names the path. (Also used by safetensors.)
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+namespace detail {
+// Test hook: the next atomic writes fail (throw) after `bytes` bytes of the temporary file were
+// written, simulating a crash or a full disk mid-write; -1 (the default) disables it.
+void set_write_failure_for_testing(int64_t bytes);
+}  // namespace detail
 
 }  // namespace seqgrad::nn

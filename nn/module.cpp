@@ -15,6 +15,15 @@ Var Parameter::var(Tape& tape) {
   return bound_;
 }
 
+void Parameter::use(const Var& v) {
+  if (!(v.shape() == value.shape()) || v.dtype() != value.dtype())
+    throw std::invalid_argument("Parameter::use: Var " + v.value().describe() + " does not match the parameter " +
+                                value.describe());
+  tape_ = &v.tape();
+  generation_ = v.tape().generation();
+  bound_ = v;
+}
+
 void Parameter::zero_grad() {
   if (!grad.defined() || !(grad.shape() == value.shape()) || grad.dtype() != value.dtype())
     grad = Tensor::zeros(value.shape(), value.dtype());
@@ -80,8 +89,11 @@ void Module::train(bool on) {
   for (auto& [_, child] : children_) child->train(on);
 }
 
+// Own parameters, then each child through its (possibly overridden) to(), so a Cell deep in the
+// tree also updates its dtype.
 void Module::to(DType dtype) {
-  for (Parameter* p : parameters()) p->to(dtype);
+  for (auto& [_, p] : params_) p->to(dtype);
+  for (auto& [_, child] : children_) child->to(dtype);
 }
 
 }  // namespace seqgrad::nn

@@ -22,6 +22,10 @@ class Parameter {
   // The parameter as a leaf of `tape`, bound once per tape generation: every use in one step
   // shares one node, and backward accumulates straight into `grad`.
   Var var(Tape& tape);
+  // For the current generation of v's tape, var() returns v instead of binding: the parameter
+  // reads v's value and its gradient flows into v. Gradient checking uses it to make gradcheck's
+  // own leaves the parameters; it also ties a parameter to any Var of matching shape.
+  void use(const Var& v);
   void zero_grad();
   void to(DType dtype);  // converts value and grad (and forgets the binding)
 

@@ -1,0 +1,465 @@
+// Checkpoint files (format in nn/checkpoint.h): a fixed little-endian header, a body written with a
+// Boost.Serialization binary archive, and a CRC-32 trailer; atomic writes via temp file + rename.
+#include "nn/checkpoint.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <streambuf>
+#include <utility>
+#include <vector>
+
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/crc.hpp>
+
+namespace seqgrad::nn {
+
+// The body is the host's native binary representation: the format is defined as little-endian
+// with 64-bit sizes, so refuse to build where that is not the native one.
+static_assert(std::endian::native == std::endian::little, "checkpoint format is little-endian");
+static_assert(sizeof(double) == 8 && sizeof(uint64_t) == 8);
+
+namespace {
+
+constexpr char kMagic[8] = {'\x89', 'S', 'G', 'C', 'K', 'P', 'T', '\n'};
+constexpr uint32_t kVersion = 1;
+constexpr size_t kHeaderSize = 24;  // magic 8 | version u32 | reserved u32 | body length u64
+constexpr size_t kTrailerSize = 4;  // CRC-32 of the body
+constexpr unsigned kArchiveFlags = boost::archive::no_header | boost::archive::no_codecvt;
+
+std::atomic<int64_t> g_fail_after{-1};
+
+std::string errno_text() { return std::strerror(errno); }
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw std::runtime_error("checkpoint '" + path + "': " + problem);
+}
+
+void put_le(char* p, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = char((v >> (8 * i)) & 0xff);
+}
+uint64_t get_le(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t(uint8_t(p[i])) << (8 * i);
+  return v;
+}
+
+uint32_t crc32(const char* data, size_t n) {
+  boost::crc_32_type crc;
+  crc.process_bytes(data, n);
+  return crc.checksum();
+}
+
+// A read-only streambuf over memory that knows how many bytes remain, so every length read from
+// the body is checked against them before anything is allocated.
+class MemoryBuf : public std::streambuf {
+ public:
+  MemoryBuf(const char* data, size_t n) {
+    char* p = const_cast<char*>(data);  // never written through: get area only
+    setg(p, p, p + n);
+  }
+  uint64_t remaining() const { return uint64_t(egptr() - gptr()); }
+};
+
+// ---- body writer / reader --------------------------------------------------------------------
+
+void save_string(boost::archive::binary_oarchive& ar, const std::string& s) {
+  uint64_t n = s.size();
+  ar << n;
+  if (n) ar.save_binary(s.data(), s.size());
+}
+
+std::string serialise_body(const Checkpoint& ckpt) {
+  std::ostringstream os(std::ios::binary);
+  {
+    boost::archive::binary_oarchive ar(os, kArchiveFlags);
+    uint64_t n = ckpt.tensors.size();
+    ar << n;
+    for (const auto& [name, t] : ckpt.tensors) {
+      if (!t.defined()) throw std::invalid_argument("save_checkpoint: tensor '" + name + "' is undefined");
+      save_string(ar, name);
+      uint8_t dtype = t.dtype() == DType::f32 ? 0 : 1, rank = uint8_t(t.rank());
+      ar << dtype << rank;
+      for (int64_t d : t.shape().dims()) {
+        uint64_t u = uint64_t(d);
+        ar << u;
+      }
+      uint64_t nbytes = uint64_t(t.numel()) * dtype_size(t.dtype());
+      ar << nbytes;
+      if (nbytes) ar.save_binary(t.raw(), nbytes);
+    }
+    uint64_t m = ckpt.texts.size();
+    ar << m;
+    for (const auto& [name, value] : ckpt.texts) {
+      save_string(ar, name);
+      save_string(ar, value);
+    }
+  }
+  if (!os) throw std::runtime_error("save_checkpoint: serialisation failed");
+  return std::move(os).str();
+}
+
+class BodyReader {
+ public:
+  BodyReader(const std::string& path, std::string_view body)
+      : path_(path), buf_(body.data(), body.size()), ar_(buf_, kArchiveFlags) {}
+
+  uint64_t remaining() const { return buf_.remaining(); }
+  void need(uint64_t n, const std::string& what) {
+    if (n > remaining())
+      fail(path_, "corrupted: " + what + " needs " + std::to_string(n) + " bytes but only " +
+                      std::to_string(remaining()) + " remain in the body");
+  }
+  uint64_t u64(const std::string& what) {
+    need(8, what);
+    uint64_t v;
+    ar_ >> v;
+    return v;
+  }
+  uint8_t u8(const std::string& what) {
+    need(1, what);
+    uint8_t v;
+    ar_ >> v;
+    return v;
+  }
+  std::string str(const std::string& what) {
+    uint64_t n = u64(what + " length");
+    need(n, what);
+    std::string s(size_t(n), '\0');
+    if (n) ar_.load_binary(s.data(), size_t(n));
+    return s;
+  }
+  void bytes(void* dst, uint64_t n, const std::string& what) {
+    need(n, what);
+    if (n) ar_.load_binary(dst, size_t(n));
+  }
+
+ private:
+  std::string path_;
+  MemoryBuf buf_;
+  boost::archive::binary_iarchive ar_;
+};
+
+Checkpoint deserialise_body(const std::string& path, std::string_view body) {
+  Checkpoint ckpt;
+  BodyReader in(path, body);
+  // Smallest possible records: a tensor is 8 (name length) + 1 + 1 + 8 (nbytes); a text 16.
+  uint64_t n = in.u64("tensor count");
+  if (n > in.remaining() / 18) fail(path, "corrupted: tensor count " + std::to_string(n) + " exceeds the body size");
+  for (uint64_t k = 0; k < n; ++k) {
+    std::string name = in.str("tensor name #" + std::to_string(k));
+    const std::string what = "tensor '" + name + "'";
+    uint8_t code = in.u8(what + " dtype");
+    if (code > 1) fail(path, what + ": unknown dtype code " + std::to_string(code));
+    DType dtype = code == 0 ? DType::f32 : DType::f64;
+    uint8_t rank = in.u8(what + " rank");
+    if (rank > Shape::kMaxRank)
+      fail(path, what + ": rank " + std::to_string(rank) + " exceeds the maximum " + std::to_string(Shape::kMaxRank));
+    Shape shape;
+    uint64_t numel = 1;
+    bool overflow = false;
+    for (int i = 0; i < rank; ++i) {
+      uint64_t d = in.u64(what + " shape");
+      if (d > uint64_t(INT64_MAX)) fail(path, what + ": dimension " + std::to_string(d) + " out of range");
+      if (d && numel > uint64_t(INT64_MAX) / 8 / d) overflow = true;
+      numel *= d;
+      shape.push_back(int64_t(d));
+    }
+    uint64_t nbytes = in.u64(what + " byte count");
+    if (overflow || nbytes != numel * dtype_size(dtype))
+      fail(path, what + ": byte count " + std::to_string(nbytes) + " is inconsistent with its shape " + shape.str() +
+                     " and dtype " + dtype_name(dtype));
+    in.need(nbytes, what + " data");
+    Tensor t(shape, dtype);
+    in.bytes(t.raw(), nbytes, what + " data");
+    if (!ckpt.tensors.emplace(std::move(name), std::move(t)).second) fail(path, "corrupted: duplicate " + what);
+  }
+  uint64_t m = in.u64("text count");
+  if (m > in.remaining() / 16) fail(path, "corrupted: text count " + std::to_string(m) + " exceeds the body size");
+  for (uint64_t k = 0; k < m; ++k) {
+    std::string name = in.str("text name #" + std::to_string(k));
+    std::string value = in.str("text '" + name + "'");
+    if (!ckpt.texts.emplace(name, std::move(value)).second) fail(path, "corrupted: duplicate text '" + name + "'");
+  }
+  if (in.remaining()) fail(path, "corrupted: " + std::to_string(in.remaining()) + " unread bytes at the end of the body");
+  return ckpt;
+}
+
+// ---- POSIX file helpers ----------------------------------------------------------------------
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
+// Reads exactly n bytes at offset; false when the file ended early.
+bool read_at(int fd, char* dst, size_t n, uint64_t offset, const std::string& path) {
+  while (n) {
+    ssize_t r = ::pread(fd, dst, n, off_t(offset));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      fail(path, "read failed: " + errno_text());
+    }
+    if (r == 0) return false;
+    dst += r;
+    n -= size_t(r);
+    offset += uint64_t(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- atomic write ----------------------------------------------------------------------------
+
+namespace detail {
+void set_write_failure_for_testing(int64_t bytes) { g_fail_after.store(bytes); }
+}  // namespace detail
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw std::invalid_argument("write_file_atomic: empty path");
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  auto error = [&](const std::string& what) {
+    return std::runtime_error("cannot write '" + path + "': " + what);
+  };
+
+  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.fd < 0) throw error("cannot create temporary file '" + tmp + "': " + errno_text());
+  try {
+    // The test hook truncates the write at `fail_after` bytes and then fails.
+    const int64_t fail_after = g_fail_after.load();
+    const bool simulate = fail_after >= 0 && uint64_t(fail_after) < bytes.size();
+    const size_t limit = simulate ? size_t(fail_after) : bytes.size();
+    size_t done = 0;
+    while (done < limit) {
+      ssize_t w = ::write(fd.fd, bytes.data() + done, std::min<size_t>(limit - done, size_t(1) << 24));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        throw error("write to '" + tmp + "' failed: " + errno_text());
+      }
+      done += size_t(w);
+    }
+    if (simulate) throw error("simulated write failure after " + std::to_string(done) + " bytes (test hook)");
+    if (::fsync(fd.fd) != 0) throw error("fsync of '" + tmp + "' failed: " + errno_text());
+    if (::close(fd.release()) != 0) throw error("close of '" + tmp + "' failed: " + errno_text());
+    if (::rename(tmp.c_str(), path.c_str()) != 0) throw error("rename of '" + tmp + "' failed: " + errno_text());
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  // Make the rename itself durable. Some file systems cannot fsync a directory (EINVAL): the
+  // data is in place then, only its durability across a power cut is up to the file system.
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dfd.fd < 0) throw error("cannot open directory '" + dir.string() + "' to fsync it: " + errno_text());
+  if (::fsync(dfd.fd) != 0 && errno != EINVAL && errno != EROFS)
+    throw error("fsync of directory '" + dir.string() + "' failed: " + errno_text());
+}
+
+// ---- save / load -----------------------------------------------------------------------------
+
+namespace {
+
+// Checks the header (the first min(size, 24) bytes of a file of `size` bytes) against the real
+// size; returns the body size, which is then known to fit in the file.
+uint64_t check_header(const char* header, uint64_t size, const std::string& path) {
+  const size_t got = size_t(std::min<uint64_t>(size, kHeaderSize));
+  if (std::memcmp(header, kMagic, std::min<size_t>(got, 8)) != 0) fail(path, "not a seqgrad checkpoint (bad magic)");
+  if (got < kHeaderSize)
+    fail(path, "truncated: " + std::to_string(size) + " bytes, shorter than the " + std::to_string(kHeaderSize) +
+                   "-byte header");
+  const uint32_t version = uint32_t(get_le(header + 8, 4));
+  if (version > kVersion)
+    fail(path, "written by a newer format version " + std::to_string(version) + " (this build reads up to version " +
+                   std::to_string(kVersion) + ")");
+  if (version == 0) fail(path, "corrupted header: format version 0");
+  if (get_le(header + 12, 4) != 0) fail(path, "corrupted header: reserved field is not zero");
+  const uint64_t body_size = get_le(header + 16, 8);
+  const uint64_t have = size - kHeaderSize;
+  if (body_size > have || have - body_size < kTrailerSize)
+    fail(path, "truncated: " + std::to_string(size) + " bytes, the header announces " +
+                   (body_size > UINT64_MAX - 64 ? std::string("an impossible size")
+                                                : std::to_string(kHeaderSize + body_size + kTrailerSize)));
+  if (have - body_size > kTrailerSize)
+    fail(path, "corrupted: " + std::to_string(have - body_size - kTrailerSize) + " unexpected bytes after the checksum");
+  return body_size;
+}
+
+// `rest` = body + CRC trailer: verifies the checksum, then deserialises.
+Checkpoint verify_and_decode(std::string_view rest, const std::string& path) {
+  const std::string_view body = rest.substr(0, rest.size() - kTrailerSize);
+  const uint32_t stored = uint32_t(get_le(rest.data() + body.size(), 4));
+  const uint32_t actual = crc32(body.data(), body.size());
+  if (stored != actual) {
+    char msg[96];
+    std::snprintf(msg, sizeof msg, "corrupted: checksum mismatch (stored %08x, computed %08x)", stored, actual);
+    fail(path, msg);
+  }
+  try {
+    return deserialise_body(path, body);
+  } catch (const boost::archive::archive_exception& e) {
+    fail(path, std::string("corrupted: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::string encode_checkpoint(const Checkpoint& ckpt) {
+  const std::string body = serialise_body(ckpt);
+  std::string file(kHeaderSize, '\0');
+  std::memcpy(file.data(), kMagic, 8);
+  put_le(file.data() + 8, kVersion, 4);
+  put_le(file.data() + 12, 0, 4);
+  put_le(file.data() + 16, body.size(), 8);
+  file += body;
+  char crc[kTrailerSize];
+  put_le(crc, crc32(body.data(), body.size()), 4);
+  file.append(crc, kTrailerSize);
+  return file;
+}
+
+Checkpoint decode_checkpoint(std::string_view bytes, const std::string& what) {
+  char header[kHeaderSize] = {};
+  std::memcpy(header, bytes.data(), std::min(bytes.size(), kHeaderSize));
+  check_header(header, bytes.size(), what);
+  return verify_and_decode(bytes.substr(kHeaderSize), what);
+}
+
+void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
+  // Everything is serialised in memory first: a bad tensor throws before the file is touched.
+  write_file_atomic(path, encode_checkpoint(ckpt));
+}
+
+Checkpoint load_checkpoint(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.fd < 0) {
+    if (errno == ENOENT) fail(path, "no such file");
+    fail(path, "cannot open: " + errno_text());
+  }
+  struct stat st {};
+  if (::fstat(fd.fd, &st) != 0) fail(path, "cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+  const uint64_t size = uint64_t(st.st_size);
+
+  char header[kHeaderSize] = {};
+  if (!read_at(fd.fd, header, size_t(std::min<uint64_t>(size, kHeaderSize)), 0, path))
+    fail(path, "truncated while reading the header");
+  const uint64_t body_size = check_header(header, size, path);
+  // body_size is now bounded by the real file size: safe to allocate.
+  std::string rest(size_t(body_size) + kTrailerSize, '\0');
+  if (!read_at(fd.fd, rest.data(), rest.size(), kHeaderSize, path)) fail(path, "truncated while reading the body");
+  return verify_and_decode(rest, path);
+}
+
+// ---- modules and rng -------------------------------------------------------------------------
+
+void put_module(Checkpoint& ckpt, Module& module, const std::string& prefix) {
+  for (auto& [name, p] : module.named_parameters()) {
+    if (!p->value.defined()) throw std::invalid_argument("put_module: parameter '" + name + "' has no value");
+    ckpt.tensors[prefix + name] = p->value.clone();  // a snapshot: later training must not change it
+  }
+}
+
+void get_module(const Checkpoint& ckpt, Module& module, const std::string& prefix) {
+  auto params = module.named_parameters();
+  std::vector<std::pair<Parameter*, const Tensor*>> plan;
+  std::set<std::string> expected;
+  // Validate everything first: names, shapes, dtypes; nothing is modified until all pass.
+  for (auto& [name, p] : params) {
+    const std::string key = prefix + name;
+    expected.insert(key);
+    auto it = ckpt.tensors.find(key);
+    if (it == ckpt.tensors.end()) throw std::invalid_argument("get_module: checkpoint has no tensor '" + key + "'");
+    const Tensor& t = it->second;
+    if (!t.defined()) throw std::invalid_argument("get_module: tensor '" + key + "' is undefined");
+    if (!(t.shape() == p->value.shape()) || t.dtype() != p->value.dtype())
+      throw std::invalid_argument("get_module: tensor '" + key + "' is " + t.describe() + " but the parameter is " +
+                                  p->value.describe());
+    plan.emplace_back(p, &t);
+  }
+  for (const auto& [key, _] : ckpt.tensors)
+    if (key.compare(0, prefix.size(), prefix) == 0 && !expected.count(key))
+      throw std::invalid_argument("get_module: unexpected tensor '" + key + "' (no such parameter in the module)");
+  for (auto& [p, t] : plan) p->value.copy_from(*t);
+}
+
+namespace {
+constexpr const char* kRngTag = "xoshiro256ss-v1";
+
+std::string hex64(uint64_t v) {
+  char s[17];
+  std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(v));
+  return s;
+}
+}  // namespace
+
+// "xoshiro256ss-v1 s0 s1 s2 s3 spare-bits has-spare", every word as 16 lowercase hex digits.
+void put_rng(Checkpoint& ckpt, const std::string& name, const Rng& rng) {
+  Rng::State st = rng.state();
+  std::string text = kRngTag;
+  for (uint64_t w : st.s) text.append(" ").append(hex64(w));
+  text.append(" ").append(hex64(std::bit_cast<uint64_t>(st.spare)));
+  text += st.has_spare ? " 1" : " 0";
+  ckpt.texts[name] = text;
+}
+
+void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng) {
+  auto it = ckpt.texts.find(name);
+  if (it == ckpt.texts.end()) throw std::invalid_argument("get_rng: checkpoint has no text '" + name + "'");
+  auto bad = [&](const std::string& why) {
+    return std::invalid_argument("get_rng: text '" + name + "' is not an rng state: " + why);
+  };
+  std::vector<std::string> tok;
+  std::istringstream is(it->second);
+  for (std::string w; is >> w;) tok.push_back(w);
+  if (tok.size() != 7 || tok[0] != kRngTag) throw bad("expected '" + std::string(kRngTag) + "' and 6 fields");
+  uint64_t w[5];
+  for (int i = 0; i < 5; ++i) {
+    const std::string& s = tok[size_t(i) + 1];
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), w[i], 16);
+    if (s.size() != 16 || ec != std::errc() || p != s.data() + s.size()) throw bad("field '" + s + "' is not 16 hex digits");
+  }
+  if (tok[6] != "0" && tok[6] != "1") throw bad("spare flag '" + tok[6] + "' is not 0 or 1");
+  if ((w[0] | w[1] | w[2] | w[3]) == 0) throw bad("all-zero generator state");
+  Rng::State st{{w[0], w[1], w[2], w[3]}, std::bit_cast<double>(w[4]), tok[6] == "1"};
+  rng.set_state(st);
+}
+
+void save_module(const std::string& path, Module& module) {
+  Checkpoint ckpt;
+  put_module(ckpt, module);
+  save_checkpoint(path, ckpt);
+}
+
+void load_module(const std::string& path, Module& module) {
+  Checkpoint ckpt = load_checkpoint(path);
+  try {
+    get_module(ckpt, module);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("load_module '" + path + "': " + e.what());
+  }
+}
+
+}  // namespace seqgrad::nn

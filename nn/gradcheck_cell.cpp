@@ -1,0 +1,91 @@
+// gradcheck_module and gradcheck_cell: gradcheck's float64 leaves stand in for the parameters via
+// Parameter::use, so every use of a parameter inside the module feeds that leaf's gradient.
+#include "nn/gradcheck_cell.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "autograd/ops.h"
+#include "autograd/rng.h"
+
+namespace seqgrad::nn {
+
+namespace {
+
+// Puts back every parameter's value and gradient tensors (same storage) and the module's dtype.
+class ParameterRestore {
+ public:
+  explicit ParameterRestore(Module& module) : module_(module) {
+    for (Parameter* p : module.parameters()) saved_.push_back({p, p->value, p->grad});
+  }
+  ~ParameterRestore() {
+    try {
+      if (!saved_.empty()) module_.to(saved_.front().value.dtype());  // cells' own dtype bookkeeping
+    } catch (...) {  // must not escape a destructor; the values are put back below regardless
+    }
+    for (auto& s : saved_) {
+      s.p->value = s.value;
+      s.p->grad = s.grad;
+    }
+  }
+  ParameterRestore(const ParameterRestore&) = delete;
+  ParameterRestore& operator=(const ParameterRestore&) = delete;
+
+ private:
+  struct Saved {
+    Parameter* p;
+    Tensor value, grad;
+  };
+  Module& module_;
+  std::vector<Saved> saved_;
+};
+
+}  // namespace
+
+GradcheckResult gradcheck_module(Module& module, std::span<const Tensor> inputs, const GradcheckFn& f,
+                                 const GradcheckOptions& options) {
+  ParameterRestore restore(module);
+  module.to(DType::f64);
+  const std::vector<Parameter*> params = module.parameters();
+  std::vector<Tensor> all;
+  for (Parameter* p : params) all.push_back(p->value);
+  all.insert(all.end(), inputs.begin(), inputs.end());
+  auto with_params = [&](std::span<const Var> v) {
+    for (size_t k = 0; k < params.size(); ++k) params[k]->use(v[k]);
+    return f(v.subspan(params.size()));
+  };
+  return gradcheck(with_params, all, options);
+}
+
+GradcheckResult gradcheck_cell(Cell& cell, int64_t batch, int64_t steps, uint64_t seed,
+                               const GradcheckOptions& options) {
+  if (batch <= 0 || steps <= 0)
+    throw std::invalid_argument("gradcheck_cell: batch and steps must be positive, got " + std::to_string(batch) +
+                                " and " + std::to_string(steps));
+  const int64_t I = cell.input_size(), H = cell.hidden_size();
+  const size_t T = size_t(steps);
+  const bool has_c = cell.has_cell_state();
+  Rng rng(seed);
+  std::vector<Tensor> inputs;  // x_0 … x_{T−1}, h_0 [, c_0]
+  for (size_t t = 0; t < T; ++t) inputs.push_back(Tensor::normal({batch, I}, rng, 0.0, 1.0, DType::f64));
+  inputs.push_back(Tensor::normal({batch, H}, rng, 0.0, 1.0, DType::f64));
+  if (has_c) inputs.push_back(Tensor::normal({batch, H}, rng, 0.0, 1.0, DType::f64));
+  std::vector<Tensor> projections;  // R_t: (batch, H)
+  for (size_t t = 0; t < T; ++t) projections.push_back(Tensor::uniform({batch, H}, rng, 0.5, 1.5, DType::f64));
+
+  auto unrolled = [&](std::span<const Var> v) {
+    Tape& tape = v[0].tape();
+    State s{v[T], has_c ? v[T + 1] : Var()};
+    Var loss;
+    for (size_t t = 0; t < T; ++t) {
+      s = cell.step(v[t], s);
+      Var term = sum(s.h * tape.constant(projections[t]));
+      loss = loss.defined() ? loss + term : term;
+    }
+    return loss;
+  };
+  return gradcheck_module(cell, inputs, unrolled, options);
+}
+
+}  // namespace seqgrad::nn
