@@ -175,11 +175,13 @@ TEST_CASE("checkpoint: writes are atomic and a failed write keeps the old file",
   other.tensors["x"] = Tensor::ones({1000});
 
   SECTION("failure mid-write (test hook)") {
+    struct Reset {
+      ~Reset() { detail::set_write_failure_for_testing(-1); }
+    } reset;
     for (int64_t cut : {0, 10, 24, 100, 3000}) {
       detail::set_write_failure_for_testing(cut);
       REQUIRE_THROWS_NAMING(save_checkpoint(path, other), "model.ckpt", "simulated write failure");
     }
-    detail::set_write_failure_for_testing(-1);
   }
   SECTION("a tensor that cannot be serialised") {
     other.tensors["y"] = Tensor();

@@ -2,11 +2,14 @@
 // (never crash), and the PyTorch nn.RNN/LSTM/GRU name and bias mapping with exact numbers.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 
 #include "nn/cells.h"
+#include "nn/checkpoint.h"
+#include "nn/recurrent.h"
 #include "nn/safetensors.h"
 #include "testing.h"
 
@@ -322,4 +325,81 @@ TEST_CASE("safetensors: PyTorch mapping errors name the offending tensor", "[nn]
   pt["weight_hh_l0_reverse"] = Tensor::zeros({3, 3});
   REQUIRE_THROWS_NAMING(from_pytorch_rnn(pt, TorchRnn::rnn), "'weight_ih_l0_reverse'", "missing");
   REQUIRE_THROWS_NAMING(from_pytorch_rnn(pt, TorchRnn::lstm), "'weight_hh_l0'", "(3, 3)");
+}
+
+// The C++ side of tests/pytorch/compare_pytorch.py: with SEQGRAD_PYTORCH_REF=<its --out dir>,
+// loads PyTorch's weights into our Recurrent stack and compares outputs, final states and
+// gradients (input and every weight) in float64. Without the variable it does nothing.
+// Hidden ("[.pytorch]"): never part of the default run or CTest; run it by hand after
+// tests/pytorch/compare_pytorch.py has written the reference files (see tests/pytorch/README.md).
+TEST_CASE("safetensors: PyTorch reference outputs and gradients (SEQGRAD_PYTORCH_REF)", "[nn][safetensors][.pytorch]") {
+  const char* ref = std::getenv("SEQGRAD_PYTORCH_REF");
+  INFO("set SEQGRAD_PYTORCH_REF to the folder written by tests/pytorch/compare_pytorch.py");
+  REQUIRE(ref != nullptr);
+  for (TorchRnn kind : {TorchRnn::rnn, TorchRnn::lstm, TorchRnn::gru}) {
+    const std::string name = kind == TorchRnn::rnn ? "rnn" : kind == TorchRnn::lstm ? "lstm" : "gru";
+    INFO(name);
+    auto f = read_safetensors((fs::path(ref) / (name + ".safetensors")).string());
+    std::map<std::string, Tensor> pt;
+    for (auto& [n, t] : f)
+      if (n.rfind("rnn.", 0) == 0) pt[n] = t;
+    const Tensor& x = f.at("input.x");
+    const int64_t G = kind == TorchRnn::rnn ? 1 : kind == TorchRnn::lstm ? 4 : 3;
+    const int64_t H = f.at("rnn.weight_hh_l0").size(1);
+    CellFactory factory = kind == TorchRnn::rnn    ? cell_factory<Elman>(Activation::tanh)
+                          : kind == TorchRnn::lstm ? cell_factory<Lstm>(0.0)
+                                                   : cell_factory<Gru>(GruForm::reset_after);
+    Rng rng(0);
+    RecurrentOptions options;
+    options.num_layers = 2;
+    options.bidirectional = true;
+    Recurrent net(factory, x.size(2), H, rng, options);
+    net.to(DType::f64);
+    net.eval();
+    Checkpoint ckpt;
+    ckpt.tensors = from_pytorch_rnn(pt, kind, "rnn.");
+    get_module(ckpt, net, "rnn.");
+    net.zero_grad();
+
+    Tape tape;
+    Var xv = tape.variable(x);
+    RecurrentResult r = net(xv, rng);
+    std::vector<Var> hs, cs;
+    for (const State& s : r.final) {
+      hs.push_back(s.h);
+      if (kind == TorchRnn::lstm) cs.push_back(s.c);
+    }
+    Var h_n = stack(hs, 0);
+    Var loss = sum(r.output * tape.constant(f.at("loss.w_output"))) + sum(h_n * tape.constant(f.at("loss.w_h_n")));
+    if (kind == TorchRnn::lstm) loss = loss + sum(stack(cs, 0) * tape.constant(f.at("loss.w_c_n")));
+    tape.backward(loss);
+
+    const double tol = 1e-10;
+    CHECK(max_abs_diff(r.output.value(), f.at("expected.output")) < tol);
+    CHECK(max_abs_diff(h_n.value(), f.at("expected.h_n")) < tol);
+    if (kind == TorchRnn::lstm) CHECK(max_abs_diff(stack(cs, 0).value(), f.at("expected.c_n")) < tol);
+    CHECK(max_abs_diff(xv.grad(), f.at("grad.x")) < tol);
+    // d/d b_ih = d/d b_hh = d/d bias (GRU n part: d/d b_hh[n] = d/d bias_hn).
+    auto params = net.named_parameters();
+    auto grad_of = [&](const std::string& n) -> const Tensor& {
+      for (auto& [pn, p] : params)
+        if (pn == n) return p->grad;
+      FAIL("no parameter " << n);
+      throw;
+    };
+    for (int64_t l = 0; l < 2; ++l)
+      for (std::string dir : {"", "_reverse"}) {
+        const std::string layer = std::string("l").append(std::to_string(l)).append(dir);
+        const std::string ours = layer + ".", sfx = "_" + layer;
+        INFO(ours);
+        CHECK(max_abs_diff(grad_of(ours + "weight_ih"), f.at("grad.rnn.weight_ih" + sfx)) < tol);
+        CHECK(max_abs_diff(grad_of(ours + "weight_hh"), f.at("grad.rnn.weight_hh" + sfx)) < tol);
+        CHECK(max_abs_diff(grad_of(ours + "bias"), f.at("grad.rnn.bias_ih" + sfx)) < tol);
+        Tensor bhh = grad_of(ours + "bias").clone();
+        if (kind == TorchRnn::gru)
+          for (int64_t i = 0; i < H; ++i) bhh.set({2 * H + i}, grad_of(ours + "bias_hn").at({i}));
+        CHECK(max_abs_diff(bhh, f.at("grad.rnn.bias_hh" + sfx)) < tol);
+        CHECK(G * H == bhh.size(0));
+      }
+  }
 }
