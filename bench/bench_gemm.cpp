@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "autograd/gemm.h"
@@ -76,10 +77,16 @@ void BM_gemm(benchmark::State& state) {
 }
 
 void float_shapes(benchmark::internal::Benchmark* b) {
-  for (int64_t threads : {1, 2})
+  for (int64_t threads : {1, 2}) {
     for (auto [M, N, K] :
          {std::tuple<int64_t, int64_t, int64_t>{64, 1024, 384}, {1024, 1024, 1024}, {6400, 1024, 128}, {32, 512, 192}})
       b->Args({M, N, K, threads});
+    // The recurrent shapes of the training benchmarks: M = B (one step) or B·T (all steps at once),
+    // N = 4H gates, K = I + H, for (I, H) = (64, 128), (128, 256), (256, 512).
+    for (int64_t M : {64, 6400})
+      for (auto [I, H] : {std::pair<int64_t, int64_t>{64, 128}, {128, 256}, {256, 512}})
+        if (!(M == 64 && H == 256)) b->Args({M, 4 * H, I + H, threads});  // 64×1024×384 is above
+  }
 }
 
 void double_shapes(benchmark::internal::Benchmark* b) {
