@@ -2,19 +2,12 @@
 // Boost.Serialization binary archive, and a CRC-32 trailer; atomic writes via temp file + rename.
 #include "nn/checkpoint.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -25,6 +18,8 @@
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/crc.hpp>
+
+#include "nn/file_io.h"
 
 namespace seqgrad::nn {
 
@@ -40,10 +35,6 @@ constexpr uint32_t kVersion = 1;
 constexpr size_t kHeaderSize = 24;  // magic 8 | version u32 | reserved u32 | body length u64
 constexpr size_t kTrailerSize = 4;  // CRC-32 of the body
 constexpr unsigned kArchiveFlags = boost::archive::no_header | boost::archive::no_codecvt;
-
-std::atomic<int64_t> g_fail_after{-1};
-
-std::string errno_text() { return std::strerror(errno); }
 
 [[noreturn]] void fail(const std::string& path, const std::string& problem) {
   throw std::runtime_error("checkpoint '" + path + "': " + problem);
@@ -199,84 +190,7 @@ Checkpoint deserialise_body(const std::string& path, std::string_view body) {
   return ckpt;
 }
 
-// ---- POSIX file helpers ----------------------------------------------------------------------
-
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  int release() { return std::exchange(fd, -1); }
-};
-
-// Reads exactly n bytes at offset; false when the file ended early.
-bool read_at(int fd, char* dst, size_t n, uint64_t offset, const std::string& path) {
-  while (n) {
-    ssize_t r = ::pread(fd, dst, n, off_t(offset));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      fail(path, "read failed: " + errno_text());
-    }
-    if (r == 0) return false;
-    dst += r;
-    n -= size_t(r);
-    offset += uint64_t(r);
-  }
-  return true;
-}
-
 }  // namespace
-
-// ---- atomic write ----------------------------------------------------------------------------
-
-namespace detail {
-void set_write_failure_for_testing(int64_t bytes) { g_fail_after.store(bytes); }
-}  // namespace detail
-
-void write_file_atomic(const std::string& path, std::string_view bytes) {
-  namespace fs = std::filesystem;
-  if (path.empty()) throw std::invalid_argument("write_file_atomic: empty path");
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto error = [&](const std::string& what) {
-    return std::runtime_error("cannot write '" + path + "': " + what);
-  };
-
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.fd < 0) throw error("cannot create temporary file '" + tmp + "': " + errno_text());
-  try {
-    // The test hook truncates the write at `fail_after` bytes and then fails.
-    const int64_t fail_after = g_fail_after.load();
-    const bool simulate = fail_after >= 0 && uint64_t(fail_after) < bytes.size();
-    const size_t limit = simulate ? size_t(fail_after) : bytes.size();
-    size_t done = 0;
-    while (done < limit) {
-      ssize_t w = ::write(fd.fd, bytes.data() + done, std::min<size_t>(limit - done, size_t(1) << 24));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        throw error("write to '" + tmp + "' failed: " + errno_text());
-      }
-      done += size_t(w);
-    }
-    if (simulate) throw error("simulated write failure after " + std::to_string(done) + " bytes (test hook)");
-    if (::fsync(fd.fd) != 0) throw error("fsync of '" + tmp + "' failed: " + errno_text());
-    if (::close(fd.release()) != 0) throw error("close of '" + tmp + "' failed: " + errno_text());
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw error("rename of '" + tmp + "' failed: " + errno_text());
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  // Make the rename itself durable. Some file systems cannot fsync a directory (EINVAL): the
-  // data is in place then, only its durability across a power cut is up to the file system.
-  fs::path dir = fs::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dfd.fd < 0) throw error("cannot open directory '" + dir.string() + "' to fsync it: " + errno_text());
-  if (::fsync(dfd.fd) != 0 && errno != EINVAL && errno != EROFS)
-    throw error("fsync of directory '" + dir.string() + "' failed: " + errno_text());
-}
 
 // ---- save / load -----------------------------------------------------------------------------
 
@@ -353,23 +267,16 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) {
-    if (errno == ENOENT) fail(path, "no such file");
-    fail(path, "cannot open: " + errno_text());
-  }
-  struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) fail(path, "cannot stat: " + errno_text());
-  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  const uint64_t size = uint64_t(st.st_size);
+  const InputFile file(path, "checkpoint");
+  const uint64_t size = file.size();
 
   char header[kHeaderSize] = {};
-  if (!read_at(fd.fd, header, size_t(std::min<uint64_t>(size, kHeaderSize)), 0, path))
+  if (!file.read_at(header, size_t(std::min<uint64_t>(size, kHeaderSize)), 0))
     fail(path, "truncated while reading the header");
   const uint64_t body_size = check_header(header, size, path);
   // body_size is now bounded by the real file size: safe to allocate.
   std::string rest(size_t(body_size) + kTrailerSize, '\0');
-  if (!read_at(fd.fd, rest.data(), rest.size(), kHeaderSize, path)) fail(path, "truncated while reading the body");
+  if (!file.read_at(rest.data(), rest.size(), kHeaderSize)) fail(path, "truncated while reading the body");
   return verify_and_decode(rest, path);
 }
 

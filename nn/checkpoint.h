@@ -19,6 +19,7 @@
 
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
+#include "nn/file_io.h"  // write_file_atomic, detail::set_write_failure_for_testing
 #include "nn/module.h"
 
 namespace seqgrad::nn {
@@ -51,16 +52,5 @@ void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng);
 // Convenience: a module alone.
 void save_module(const std::string& path, Module& module);
 void load_module(const std::string& path, Module& module);
-
-// Writes `bytes` to `path` atomically: <path>.tmp.<pid> in the same directory, write, fsync,
-// rename over `path`, fsync the directory. On any failure the temporary file is removed, an
-// existing `path` is left untouched, and the error names the path. (Also used by safetensors.)
-void write_file_atomic(const std::string& path, std::string_view bytes);
-
-namespace detail {
-// Test hook: the next atomic writes fail (throw) after `bytes` bytes of the temporary file were
-// written, simulating a crash or a full disk mid-write; -1 (the default) disables it.
-void set_write_failure_for_testing(int64_t bytes);
-}  // namespace detail
 
 }  // namespace seqgrad::nn

@@ -2,13 +2,8 @@
 // recurrent-parameter name mapping (see nn/safetensors.h for the format and the mapping table).
 #include "nn/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -17,6 +12,7 @@
 #include <vector>
 
 #include "nn/checkpoint.h"
+#include "nn/file_io.h"
 
 namespace seqgrad::nn {
 
@@ -405,31 +401,6 @@ uint64_t check_header_length(uint64_t n, uint64_t file_size, const std::string& 
   return n;
 }
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-void read_exact(int fd, void* dst, uint64_t n, uint64_t offset, const std::string& what) {
-  char* p = static_cast<char*>(dst);
-  while (n) {
-    ssize_t r = ::pread(fd, p, size_t(std::min<uint64_t>(n, uint64_t(1) << 30)), off_t(offset));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      fail(what, std::string("read failed: ") + std::strerror(errno));
-    }
-    if (r == 0) fail(what, "truncated while reading");
-    p += r;
-    n -= uint64_t(r);
-    offset += uint64_t(r);
-  }
-}
-
 }  // namespace
 
 // ---- encode / decode -------------------------------------------------------------------------
@@ -503,23 +474,22 @@ void write_safetensors(const std::string& path, const std::map<std::string, Tens
 }
 
 Safetensors read_safetensors_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) fail(path, errno == ENOENT ? std::string("no such file") : std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  const uint64_t size = uint64_t(st.st_size);
+  const InputFile file(path, "safetensors");
+  const uint64_t size = file.size();
+  auto read_exact = [&](void* dst, uint64_t n, uint64_t offset) {
+    if (!file.read_at(dst, size_t(n), offset)) fail(path, "truncated while reading");
+  };
   char len[8] = {};
-  if (size >= 8) read_exact(fd.fd, len, 8, 0, path);
+  if (size >= 8) read_exact(len, 8, 0);
   const uint64_t n = check_header_length(get_u64_le(len), size, path);
   std::string json(size_t(n), '\0');  // bounded by the file size
-  read_exact(fd.fd, json.data(), n, 8, path);
+  read_exact(json.data(), n, 8);
   Header h = parse_header(json, size - 8 - n, path);
   Safetensors out;
   out.metadata = std::move(h.metadata);
   for (const Entry& e : h.entries) {
     Tensor t(e.shape, e.dtype);
-    read_exact(fd.fd, t.raw(), e.end - e.begin, 8 + n + e.begin, path);
+    read_exact(t.raw(), e.end - e.begin, 8 + n + e.begin);
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;

@@ -1,8 +1,6 @@
 // Checkpoints: round trips, atomic writes, strict module loading, and corrupted files (truncated,
 // bit-flipped, bad magic, newer version, inconsistent bodies with a valid checksum) that must
 // throw a clear error and never crash.
-#include <unistd.h>
-
 #include <boost/crc.hpp>
 #include <filesystem>
 #include <fstream>
@@ -14,32 +12,10 @@
 
 using namespace seqgrad;
 using namespace seqgrad::nn;
+using seqgrad::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("seqgrad-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -121,7 +97,7 @@ void require_equal(const Checkpoint& a, const Checkpoint& b) {
 }  // namespace
 
 TEST_CASE("checkpoint: tensors, texts, a module and rng state round-trip exactly", "[nn][checkpoint]") {
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string path = dir.file("run.ckpt");
   Checkpoint c = sample_checkpoint();
 
@@ -163,7 +139,7 @@ TEST_CASE("checkpoint: tensors, texts, a module and rng state round-trip exactly
 }
 
 TEST_CASE("checkpoint: writes are atomic and a failed write keeps the old file", "[nn][checkpoint]") {
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string path = dir.file("model.ckpt");
   Checkpoint good = sample_checkpoint();
   save_checkpoint(path, good);
@@ -226,7 +202,7 @@ TEST_CASE("checkpoint: get_module is strict and all-or-nothing", "[nn][checkpoin
     REQUIRE_THROWS_NAMING(get_module(c, dst), "param/scale", "f64", "f32");
   }
   SECTION("wrong shape through a file") {
-    TempDir dir;
+    TempDir dir("ckpt");
     c.tensors["param/head.weight"] = Tensor::zeros({3, 2});
     save_checkpoint(dir.file("m.ckpt"), c);
     REQUIRE_THROWS_NAMING(load_module(dir.file("m.ckpt"), dst), "m.ckpt", "param/head.weight", "(3, 2)");
@@ -241,7 +217,7 @@ TEST_CASE("checkpoint: get_module is strict and all-or-nothing", "[nn][checkpoin
 }
 
 TEST_CASE("checkpoint: truncated files throw at every length", "[nn][checkpoint]") {
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string path = dir.file("t.ckpt");
   const std::string cut_path = dir.file("cut.ckpt");
   save_checkpoint(path, sample_checkpoint());
@@ -265,7 +241,7 @@ TEST_CASE("checkpoint: truncated files throw at every length", "[nn][checkpoint]
 }
 
 TEST_CASE("checkpoint: every single-bit flip is detected", "[nn][checkpoint]") {
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string path = dir.file("f.ckpt");
   Checkpoint c;
   c.tensors["w"] = Tensor::from({2, 2}, {1, 2, 3, 4});
@@ -298,7 +274,7 @@ TEST_CASE("checkpoint: every single-bit flip is detected", "[nn][checkpoint]") {
 }
 
 TEST_CASE("checkpoint: missing file, bad magic, newer version", "[nn][checkpoint]") {
-  TempDir dir;
+  TempDir dir("ckpt");
   REQUIRE_THROWS_NAMING(load_checkpoint(dir.file("absent.ckpt")), "absent.ckpt", "no such file");
 
   write_bytes(dir.file("text.ckpt"), "this is a text file, not a checkpoint at all");
@@ -318,7 +294,7 @@ TEST_CASE("checkpoint: missing file, bad magic, newer version", "[nn][checkpoint
 TEST_CASE("checkpoint: inconsistent bodies with a valid checksum are refused", "[nn][checkpoint]") {
   // Body of a one-tensor file: u64 count @24, u64 name length @32, "w" @40, u8 dtype @41,
   // u8 rank @42, dims @43 and @51, u64 byte count @59, data @67.
-  TempDir dir;
+  TempDir dir("ckpt");
   const std::string path = dir.file("b.ckpt");
   Checkpoint c;
   c.tensors["w"] = Tensor::from({2, 2}, {1, 2, 3, 4});

@@ -291,7 +291,7 @@ TEST_CASE("dropout is the identity in eval mode and at p = 0; p = 1 zeroes every
   CHECK(x.grad().to_vector() == std::vector<double>(4, 0.0));
 }
 
-TEST_CASE("dropout rejects p outside [0, 1]", "[ops][loss]") {
+TEST_CASE("dropout rejects p outside 0..1", "[ops][loss]") {
   Tape tape;
   Var x = tape.variable(Tensor::zeros({2}));
   Rng rng(1);

@@ -1,7 +1,5 @@
 // safetensors: round trips, exact bytes of a tiny file, malformed headers that must throw clearly
 // (never crash), and the PyTorch nn.RNN/LSTM/GRU name and bias mapping with exact numbers.
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,25 +13,10 @@
 
 using namespace seqgrad;
 using namespace seqgrad::nn;
+using seqgrad::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("seqgrad-st-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -67,7 +50,7 @@ Tensor vec(std::initializer_list<double> v, DType dtype = DType::f64) {
 }  // namespace
 
 TEST_CASE("safetensors: round trip of f32/f64 tensors and metadata", "[nn][safetensors]") {
-  TempDir dir;
+  TempDir dir("st");
   Rng rng(4);
   std::map<std::string, Tensor> t;
   t["rnn.weight_ih_l0"] = Tensor::normal({6, 3}, rng);
@@ -161,7 +144,7 @@ TEST_CASE("safetensors: malformed files throw clear errors", "[nn][safetensors]"
 }
 
 TEST_CASE("safetensors: truncations and byte corruption never crash", "[nn][safetensors]") {
-  TempDir dir;
+  TempDir dir("st");
   Rng rng(8);
   std::map<std::string, Tensor> t{{"w", Tensor::normal({3, 2}, rng)}, {"b", Tensor::normal({3}, rng, 0, 1, DType::f64)}};
   const std::string good = encode_safetensors(t, {{"k", "v"}});
@@ -259,7 +242,7 @@ TEST_CASE("safetensors: 2-layer bidirectional mapping round trip through a file"
                                             "weight_hh_l0", "weight_hh_l0_reverse", "weight_hh_l1",
                                             "weight_hh_l1_reverse", "weight_ih_l0", "weight_ih_l0_reverse",
                                             "weight_ih_l1", "weight_ih_l1_reverse"});
-  TempDir dir;
+  TempDir dir("st");
   write_safetensors(dir.file("rnn.safetensors"), pt, {{"format", "pt"}});
   BiElman b;
   b.l1r.bias.value.fill(9.0);

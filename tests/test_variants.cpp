@@ -15,18 +15,9 @@
 
 using namespace seqgrad;
 using namespace seqgrad::nn;
-using seqgrad::testing::random_normal;
+using namespace seqgrad::testing;  // random_normal, kB/kI/kH/kT, require_cell_gradcheck
 
 namespace {
-
-constexpr int64_t kB = 2, kI = 3, kH = 4, kT = 3;
-
-void require_cell_gradcheck(Cell& cell) {
-  GradcheckResult r = gradcheck_cell(cell, kB, kT);
-  INFO(r.str());
-  REQUIRE(r.ok);
-  REQUIRE(r.checked == cell.num_parameters() + kT * kB * kI + kB * kH * (cell.has_cell_state() ? 2 : 1));
-}
 
 // One step in float64 from random x, h (and c); the cell must already be float64.
 State step_f64(Cell& cell, Tape& tape, uint64_t seed = 31) {
