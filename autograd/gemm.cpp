@@ -2,6 +2,7 @@
 //
 // Paths, chosen from the shape only:
 //  * M·N·K < kDirectMacs: a plain loop (gemm_direct).
+//  * M <= 4 with B transposed (x·Wᵀ at tiny batch): row dot products, B streamed unpacked.
 //  * Blocked (Goto/BLIS style). K is cut into balanced blocks of <= kc_max, done in order. op(A) is
 //    packed into MR-row micro-panels and op(B) into NR-column micro-panels (k-major, zero-padded);
 //    C is cut into fixed task tiles (make_plan), run by tbb::parallel_for. Inside a tile, for each
@@ -481,6 +482,114 @@ void gemm_direct(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* A, 
   }
 }
 
+// Row-dot path for a few rows times a transposed B (x·Wᵀ at batch 1–4: streaming inference):
+// C(i, j) = A row i · B row j, both contiguous, so B is streamed once and never packed — packing
+// a transposed (N×K) B cost ~10x the arithmetic here. Each dot keeps kLanes independent partial
+// sums (lane l takes k ≡ l mod kLanes, in k order), then adds them in a fixed pairwise tree: the
+// same IEEE operations in the same order on every ISA (no FMA) and at any thread count.
+constexpr int64_t kDotRows = 4;  // M at most this
+// Portable row dots (double, and float without AVX2): the lane structure described above.
+template <typename T>
+void dot_rows_generic(int64_t M, int64_t j_begin, int64_t j_end, int64_t K, const T* A, int64_t lda, const T* B,
+                      int64_t ldb, T beta, T* C, int64_t ldc) {
+  constexpr int kLanes = 16;
+  const Merge mode = merge_mode(beta);
+  for (int64_t j = j_begin; j < j_end; ++j)
+    for (int64_t i = 0; i < M; ++i) {
+      const T *a = A + i * lda, *b = B + j * ldb;
+      T acc[kLanes] = {};
+      for (int64_t k = 0; k < K; ++k) acc[k % kLanes] += a[k] * b[k];
+      for (int w = kLanes / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
+      T& c = C[i * ldc + j];
+      c = mode == Merge::kOverwrite ? acc[0] : mode == Merge::kAdd ? c + acc[0] : beta * c + acc[0];
+    }
+}
+
+#if SG_X86
+// C(i, j) from a 16-lane float accumulator held as two 8-lane halves (lanes 0–7, 8–15): the same
+// pairwise tree as dot_rows_generic (l += l+8, l += l+4, l += l+2, l += l+1).
+__attribute__((target("avx2"))) inline float reduce16(__m256 lo, __m256 hi) {
+  const __m256 s8 = _mm256_add_ps(lo, hi);
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+inline float merge_c(float c, float v, Merge mode, float beta) {
+  return mode == Merge::kOverwrite ? v : mode == Merge::kAdd ? c + v : beta * c + v;
+}
+
+// Four columns of B at a time (independent add chains); mul then add, never FMA, as generic.
+__attribute__((target("avx512f,avx2"))) void dot_rows_avx512(int64_t M, int64_t j_begin, int64_t j_end, int64_t K,
+                                                              const float* A, int64_t lda, const float* B, int64_t ldb,
+                                                              float beta, float* C, int64_t ldc) {
+  const Merge mode = merge_mode(beta);
+  const int64_t k_full = K / 16 * 16;
+  const __mmask16 tail = __mmask16((1u << (K - k_full)) - 1);  // masked-off lanes load 0: adds +0
+  int64_t j = j_begin;
+  for (; j < j_end; j += 4) {
+    const int nj = int(std::min<int64_t>(4, j_end - j));
+    const float* b[4];
+    for (int q = 0; q < 4; ++q) b[q] = B + (j + std::min(q, nj - 1)) * ldb;  // short tile: repeat a row
+    for (int64_t i = 0; i < M; ++i) {
+      const float* a = A + i * lda;
+      __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+      for (int64_t k = 0; k < k_full; k += 16) {
+        const __m512 va = _mm512_loadu_ps(a + k);
+        acc0 = _mm512_add_ps(acc0, _mm512_mul_ps(va, _mm512_loadu_ps(b[0] + k)));
+        acc1 = _mm512_add_ps(acc1, _mm512_mul_ps(va, _mm512_loadu_ps(b[1] + k)));
+        acc2 = _mm512_add_ps(acc2, _mm512_mul_ps(va, _mm512_loadu_ps(b[2] + k)));
+        acc3 = _mm512_add_ps(acc3, _mm512_mul_ps(va, _mm512_loadu_ps(b[3] + k)));
+      }
+      if (tail) {
+        const __m512 va = _mm512_maskz_loadu_ps(tail, a + k_full);
+        acc0 = _mm512_add_ps(acc0, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(tail, b[0] + k_full)));
+        acc1 = _mm512_add_ps(acc1, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(tail, b[1] + k_full)));
+        acc2 = _mm512_add_ps(acc2, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(tail, b[2] + k_full)));
+        acc3 = _mm512_add_ps(acc3, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(tail, b[3] + k_full)));
+      }
+      alignas(64) float lanes[4][16];  // through memory: GCC 12's 512→256 casts warn spuriously
+      _mm512_store_ps(lanes[0], acc0);
+      _mm512_store_ps(lanes[1], acc1);
+      _mm512_store_ps(lanes[2], acc2);
+      _mm512_store_ps(lanes[3], acc3);
+      float* c = C + i * ldc + j;
+      for (int q = 0; q < nj; ++q)
+        c[q] = merge_c(c[q], reduce16(_mm256_load_ps(lanes[q]), _mm256_load_ps(lanes[q] + 8)), mode, beta);
+    }
+  }
+}
+#endif
+
+// Float row dots on the best ISA (AVX-512 when present; otherwise the portable loop, whose bits
+// are the same).
+void dot_rows_f32(int64_t M, int64_t j0, int64_t j1, int64_t K, const float* A, int64_t lda, const float* B,
+                  int64_t ldb, float beta, float* C, int64_t ldc) {
+#if SG_X86
+  static const bool avx512 = __builtin_cpu_supports("avx512f") && best_isa() == "avx512";
+  if (avx512) return dot_rows_avx512(M, j0, j1, K, A, lda, B, ldb, beta, C, ldc);
+#endif
+  dot_rows_generic(M, j0, j1, K, A, lda, B, ldb, beta, C, ldc);
+}
+// Two threads pay (~1 µs to wake) above this many multiply-adds: each then streams its own half of
+// B, which at H = 256 also fits that core's L2 (1.5 MB of LSTM weights do not fit one core's).
+constexpr double kDotParallelMacs = 1 << 17;
+constexpr int64_t kDotBlock = 64;  // fixed column blocks of C
+template <typename T>
+void gemm_dot_rows(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
+                   int64_t ldc) {
+  auto run = [&](int64_t j0, int64_t j1) {
+    if constexpr (std::is_same_v<T, float>) dot_rows_f32(M, j0, j1, K, A, lda, B, ldb, beta, C, ldc);
+    else dot_rows_generic(M, j0, j1, K, A, lda, B, ldb, beta, C, ldc);
+  };
+  if (double(M) * double(N) * double(K) < kDotParallelMacs) return run(0, N);
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(tbb::blocked_range<int64_t>(0, N, kDotBlock),
+                      [&](const tbb::blocked_range<int64_t>& r) { run(r.begin(), r.end()); },
+                      tbb::static_partitioner());  // the same halves go to the same threads each call
+  });
+}
+
 // C = beta·C (the K == 0 case); beta == 0 writes zeros without reading C.
 template <typename T>
 void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
@@ -665,6 +774,7 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* 
   if (K == 0) return scale_c(M, N, beta, C, ldc);
   if (double(M) * double(N) * double(K) < kDirectMacs)
     return gemm_direct(trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc);
+  if (!trans_a && trans_b && M <= kDotRows) return gemm_dot_rows(M, N, K, A, lda, B, ldb, beta, C, ldc);
   const Spec<T>& s = spec<T>();
   const Problem<T> p{trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc};
   const Plan plan = make_plan(s, p);

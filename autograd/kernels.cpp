@@ -1,6 +1,9 @@
 // Non-template kernels: broadcast reduction, in-place add, axis and full sums.
 #include "autograd/kernels.h"
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -123,6 +126,57 @@ Tensor sum_all(const Tensor& x) {
 
 Tensor scale(const Tensor& x, double alpha) {
   return map(x, [alpha]<typename T>(T v) { return T(alpha) * v; });
+}
+
+namespace {
+
+// e^x for x <= 0 (Cephes expf): x = n·ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial, 2^n
+// through the exponent bits. Below -87.33 (where e^x is denormal) it returns 0.
+inline float exp_nonpositive(float x) {
+  const bool underflow = x < -87.3365f;  // false for NaN, which propagates
+  x = underflow ? -87.3365f : x;
+  constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+  const float t = x * 1.44269504089f + kRound;
+  const float fn = t - kRound;
+  const int32_t n = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kRound);
+  const float r = (x - fn * 0.693359375f) - fn * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float er = p * (r * r) + r + 1.0f;
+  return underflow ? 0.0f : er * std::bit_cast<float>((n + 127) << 23);
+}
+
+}  // namespace
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void tanh_f32(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i], z = std::fabs(v);
+    // |x| > 0.625: 1 − 2/(e^{2|x|} + 1) with the sign of x, via e^{−2|x|} (never overflows).
+    const float e = exp_nonpositive(-2.0f * z);
+    const float big = (1.0f - e) / (1.0f + e);
+    // |x| <= 0.625: odd polynomial (Cephes tanhf), accurate where 1 − 2/(e + 1) would cancel.
+    const float z2 = v * v;
+    float p = -5.70498872745e-3f;
+    p = p * z2 + 2.06390887954e-2f;
+    p = p * z2 - 5.37397155531e-2f;
+    p = p * z2 + 1.33314422036e-1f;
+    p = p * z2 - 3.33332819422e-1f;
+    const float small = p * z2 * v + v;
+    y[i] = z > 0.625f ? (v < 0 ? -big : big) : small;  // NaN fails z > 0.625 and stays NaN
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void sigmoid_f32(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    // Stable form: e = e^{−|x|} <= 1 never overflows; σ(x) = 1/(1 + e) for x >= 0, e/(1 + e) else.
+    const float v = x[i], e = exp_nonpositive(-std::fabs(v));
+    const float s = 1.0f / (1.0f + e);
+    y[i] = v >= 0 ? s : e * s;  // NaN takes e·s = NaN
+  }
 }
 
 }  // namespace seqgrad::kernels

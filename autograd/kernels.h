@@ -153,4 +153,12 @@ Tensor sum_all(const Tensor& x);
 // y = alpha * x (a new tensor).
 Tensor scale(const Tensor& x, double alpha);
 
+// Float tanh and logistic over n contiguous values, branch-free so they vectorise (AVX-512 / AVX2 /
+// baseline clones picked at load time). Why: libm's scalar tanhf/expf made the LSTM forward pass
+// ~2/3 transcendental time. Cephes-style polynomials, within 2 ulp of libm; every clone runs the
+// same IEEE operations in the same order (no FMA contraction), so the bits do not depend on the
+// CPU's ISA or the thread count. NaN propagates; float64 keeps std::tanh / std::exp (gradcheck).
+void tanh_f32(const float* x, float* y, int64_t n);
+void sigmoid_f32(const float* x, float* y, int64_t n);
+
 }  // namespace seqgrad::kernels

@@ -52,7 +52,12 @@ static void copy_rows(const Tensor& src, int64_t src_row, int64_t src_off, Tenso
 Var reshape(const Var& x, std::span<const int64_t> dims) {
   Tensor y = x.value().reshape(dims);
   return x.tape().record("reshape", std::move(y), {x},
-                         [x](GradContext& g) { g.accumulate(x, g.out().reshape(x.shape())); });
+                         [x](GradContext& g) {
+                           // Hand g itself on (its node frees it next): adopted by x, not cloned.
+                           Tensor r = g.take_out();
+                           r = r.reshape(x.shape());  // drops the old handle: r is r's only owner
+                           g.accumulate(x, std::move(r));
+                         });
 }
 
 // dst[a, j, b, i, c] (+)= src[a, i, b, j, c] with src viewed as (A, P, B, Q, C): swaps the P and Q

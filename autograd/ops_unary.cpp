@@ -10,9 +10,19 @@ namespace seqgrad {
 using kernels::map;
 using kernels::map2;
 
+// A float kernel f(x, y, n) over x, in the same fixed chunks as kernels::map.
+static Tensor float_map(const Tensor& x, void (*f)(const float*, float*, int64_t)) {
+  Tensor y(x.shape(), x.dtype());
+  const float* px = x.data<float>();
+  float* py = y.data<float>();
+  kernels::parallel_chunks(x.numel(), kernels::kElementGrain, [&](int64_t b, int64_t e) { f(px + b, py + b, e - b); });
+  return y;
+}
+
 // y = tanh x;  dx += g ⊙ (1 − y²)
 Var tanh(const Var& x) {
-  Tensor y = map(x.value(), [](auto v) { return std::tanh(v); });
+  Tensor y = x.dtype() == DType::f32 ? float_map(x.value(), kernels::tanh_f32)
+                                     : map(x.value(), [](auto v) { return std::tanh(v); });
   return x.tape().record("tanh", std::move(y), {x}, [x](GradContext& g) {
     g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto y) { return gy * (1 - y * y); }));
   });
@@ -28,7 +38,8 @@ static T stable_sigmoid(T v) {
 
 // y = σ(x) = 1 / (1 + e^−x);  dx += g ⊙ y(1 − y)
 Var sigmoid(const Var& x) {
-  Tensor y = map(x.value(), [](auto v) { return stable_sigmoid(v); });
+  Tensor y = x.dtype() == DType::f32 ? float_map(x.value(), kernels::sigmoid_f32)
+                                     : map(x.value(), [](auto v) { return stable_sigmoid(v); });
   return x.tape().record("sigmoid", std::move(y), {x}, [x](GradContext& g) {
     g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto y) { return gy * y * (1 - y); }));
   });

@@ -128,6 +128,12 @@ void Tape::accumulate(size_t index, Tensor g) {
 
 void GradContext::accumulate(const Var& v, Tensor g) { tape_.accumulate(v.index(), std::move(g)); }
 
+Tensor GradContext::take_out() {
+  Node& n = tape_.nodes_[index_];
+  if (n.is_leaf || n.retains_grad) return n.grad;
+  return std::move(n.grad);  // backward() frees this node's gradient right after its closure
+}
+
 Tensor& GradContext::grad_of(const Var& v) {
   Node& n = tape_.nodes_[v.index()];
   if (!n.grad.defined()) n.grad = Tensor::zeros(n.value.shape(), n.value.dtype());

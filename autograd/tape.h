@@ -211,6 +211,10 @@ class GradContext {
   void accumulate(const Var& v, Tensor g);
   // v's gradient storage (zero-filled when first touched), for kernels that accumulate in place.
   Tensor& grad_of(const Var& v);
+  // out() handed over for the closure's LAST use, e.g. passed on unchanged (reshape): the node's own
+  // gradient when nothing reads it after this closure (it is freed next anyway), so accumulate can
+  // adopt it instead of cloning; otherwise a shared handle.
+  Tensor take_out();
 
  private:
   Tape& tape_;

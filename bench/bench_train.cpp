@@ -52,8 +52,6 @@ void BM_train_step(benchmark::State& state) {
     loss_value = loss.item();
   }
   benchmark::DoNotOptimize(loss_value);
-  state.counters["ms_per_step"] = benchmark::Counter(1e3, benchmark::Counter::kIsIterationInvariantRate |
-                                                              benchmark::Counter::kInvert);
 }
 
 void train_shapes(benchmark::internal::Benchmark* b) {
@@ -87,8 +85,6 @@ void BM_lstm_stream_step(benchmark::State& state) {
     s.c = n.c.value();
   }
   benchmark::DoNotOptimize(s.h.raw());
-  state.counters["us_per_step"] = benchmark::Counter(1e6, benchmark::Counter::kIsIterationInvariantRate |
-                                                              benchmark::Counter::kInvert);
 }
 
 }  // namespace
@@ -97,7 +93,7 @@ BENCHMARK(BM_train_step)
     ->Apply(train_shapes)
     ->ArgNames({"cell", "B", "T", "I", "H", "threads"})
     ->UseRealTime()
-    ->MeasureProcessCPUTime()
+    ->MeasureProcessCPUTime()  // CPU column = whole process: shows how much the 2 threads overlap
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_lstm_stream_step)
     ->Args({128, 256, 1})

@@ -103,7 +103,8 @@ def cases():
     yield "stream/lstm/B1_I128_H256", stream_step()
     fn, ops = tape_chain()
     yield "tape/chain1000_per_op", (lambda: fn(), ops)
-    for M, N, K in [(64, 1024, 384), (64, 512, 192), (64, 2048, 768), (6400, 1024, 384), (1024, 1024, 1024)]:
+    for M, N, K in [(64, 512, 192), (64, 1024, 384), (64, 2048, 768), (6400, 512, 192), (6400, 1024, 384),
+                    (6400, 2048, 768), (1024, 1024, 1024)]:
         f, flops = gemm(M, N, K)
         yield f"gemm/{M}x{N}x{K}", (f, flops)
     for n in (1000, 100000, 10000000):
