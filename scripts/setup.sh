@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Build toolchain and libraries, all from Debian 12.
-packages=(g++ cmake make libtbb-dev libboost-serialization-dev catch2 libbenchmark-dev)
+packages=(g++ cmake make libtbb-dev libboost-serialization-dev libboost-program-options-dev catch2 libbenchmark-dev gnuplot-nox)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,469 @@
+// The report generator, claims.json and a small JSON reader. See report.h.
+#include "experiments/common/report.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <tuple>
+
+#include "nn/file_io.h"
+
+namespace seqgrad::experiments {
+
+namespace fs = std::filesystem;
+
+// ---- JSON ---------------------------------------------------------------------------------------
+
+namespace {
+
+struct JsonParser {
+  std::string_view s;
+  std::string what;
+  size_t i = 0;
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    size_t line = 1, col = 1;
+    for (size_t k = 0; k < i && k < s.size(); ++k) {
+      if (s[k] == '\n') ++line, col = 1;
+      else ++col;
+    }
+    throw std::invalid_argument(what + ": " + problem + " at line " + std::to_string(line) + ", column " + std::to_string(col));
+  }
+  void ws() {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  }
+  bool eat(char c) {
+    ws();
+    if (i < s.size() && s[i] == c) return ++i, true;
+    return false;
+  }
+  void expect(char c) {
+    if (!eat(c)) fail(std::string("expected '") + c + "'");
+  }
+  static void utf8(std::string& out, uint32_t cp) {
+    if (cp < 0x80) {
+      out += char(cp);
+    } else if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6));
+      out += char(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      out += char(0xE0 | (cp >> 12));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    } else {
+      out += char(0xF0 | (cp >> 18));
+      out += char(0x80 | ((cp >> 12) & 0x3F));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    }
+  }
+  uint32_t hex4() {
+    if (i + 4 > s.size()) fail("truncated \\u escape");
+    uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = s[i++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= uint32_t(c - '0');
+      else if (c >= 'a' && c <= 'f') v |= uint32_t(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F') v |= uint32_t(c - 'A' + 10);
+      else fail("bad \\u escape");
+    }
+    return v;
+  }
+  std::string string() {
+    expect('"');
+    std::string out;
+    while (true) {
+      if (i >= s.size()) fail("unterminated string");
+      char c = s[i++];
+      if (c == '"') return out;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i >= s.size()) fail("unterminated string");
+      switch (char e = s[i++]) {
+        case '"': case '\\': case '/': out += e; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u') {
+            i += 2;
+            uint32_t lo = hex4();
+            if (lo < 0xDC00 || lo >= 0xE000) fail("bad surrogate pair");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          utf8(out, cp);
+          break;
+        }
+        default: fail(std::string("bad escape '\\") + e + "'");
+      }
+    }
+  }
+  Json value(int depth) {
+    if (depth > 200) fail("nesting too deep");
+    ws();
+    if (i >= s.size()) fail("unexpected end of input");
+    Json v;
+    char c = s[i];
+    if (c == '{') {
+      ++i;
+      v.kind = Json::Kind::object;
+      if (eat('}')) return v;
+      do {
+        ws();
+        std::string key = string();
+        expect(':');
+        v.members.emplace_back(std::move(key), value(depth + 1));
+      } while (eat(','));
+      expect('}');
+    } else if (c == '[') {
+      ++i;
+      v.kind = Json::Kind::array;
+      if (eat(']')) return v;
+      do v.items.push_back(value(depth + 1));
+      while (eat(','));
+      expect(']');
+    } else if (c == '"') {
+      v.kind = Json::Kind::string;
+      v.text = string();
+    } else if (s.substr(i, 4) == "true" || s.substr(i, 5) == "false") {
+      v.kind = Json::Kind::boolean;
+      v.boolean = c == 't';
+      i += v.boolean ? 4 : 5;
+    } else if (s.substr(i, 4) == "null") {
+      i += 4;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      // -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?
+      size_t start = i;
+      auto digits = [&] {
+        size_t b = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        if (i == b) fail("bad number");
+      };
+      if (s[i] == '-') ++i;
+      if (i < s.size() && s[i] == '0') ++i;
+      else digits();
+      if (i < s.size() && s[i] == '.') ++i, digits();
+      if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+        digits();
+      }
+      v.kind = Json::Kind::number;
+      v.text = std::string(s.substr(start, i - start));
+    } else {
+      fail(std::string("unexpected character '") + c + "'");
+    }
+    return v;
+  }
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read '" + path.string() + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Json parse_json(std::string_view text, const std::string& what) {
+  JsonParser p{text, what};
+  Json v = p.value(0);
+  p.ws();
+  if (p.i != text.size()) p.fail("trailing characters");
+  return v;
+}
+
+Json read_json_file(const fs::path& path) { return parse_json(read_file(path), path.string()); }
+
+double Json::number() const {
+  if (kind != Kind::number) throw std::invalid_argument("json: not a number: " + display());
+  return std::strtod(text.c_str(), nullptr);
+}
+
+const Json* Json::find(const std::string& key) const {
+  for (const auto& [k, v] : members)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+std::string Json::display() const {
+  switch (kind) {
+    case Kind::null: return "null";
+    case Kind::boolean: return boolean ? "true" : "false";
+    case Kind::number:
+    case Kind::string: return text;
+    case Kind::array: {
+      std::string out = "[";
+      for (size_t k = 0; k < items.size(); ++k)
+        out += (k ? ", " : "") + (items[k].kind == Kind::string ? json_quote(items[k].text) : items[k].display());
+      return out + "]";
+    }
+    case Kind::object: {
+      std::string out = "{";
+      for (size_t k = 0; k < members.size(); ++k) {
+        const Json& v = members[k].second;
+        out += (k ? ", " : "") + json_quote(members[k].first) + ": " + (v.kind == Kind::string ? json_quote(v.text) : v.display());
+      }
+      return out + "}";
+    }
+  }
+  return "";
+}
+
+// ---- claims -------------------------------------------------------------------------------------
+
+void write_claims(const Run& run, const std::vector<Claim>& claims) { write_claims(run.dir(), claims); }
+
+void write_claims(const fs::path& run_dir, const std::vector<Claim>& claims) {
+  std::string text = "[";
+  for (size_t k = 0; k < claims.size(); ++k) {
+    const Claim& c = claims[k];
+    if (c.verdict != "holds" && c.verdict != "does not hold" && c.verdict != "inconclusive")
+      throw std::invalid_argument("write_claims: claim '" + c.claim + "': verdict '" + c.verdict +
+                                  "' is not one of 'holds', 'does not hold', 'inconclusive'");
+    text += std::string(k ? ",\n  " : "\n  ") + "{\"claim\": " + json_quote(c.claim) + ", \"expected\": " + json_quote(c.expected) +
+            ", \"measured\": " + json_quote(c.measured) + ", \"verdict\": " + json_quote(c.verdict) + "}";
+  }
+  text += claims.empty() ? "]\n" : "\n]\n";
+  fs::create_directories(run_dir);
+  nn::write_file_atomic((run_dir / "claims.json").string(), text);
+}
+
+// Lenient on purpose: extra fields are ignored and any verdict text is kept, so claims written by
+// other tools still show up.
+std::vector<Claim> read_claims(const fs::path& claims_json) {
+  Json j = read_json_file(claims_json);
+  if (j.kind != Json::Kind::array) throw std::invalid_argument(claims_json.string() + ": expected a JSON list of claims");
+  std::vector<Claim> out;
+  for (const Json& item : j.items) {
+    if (item.kind != Json::Kind::object) throw std::invalid_argument(claims_json.string() + ": a claim is not a JSON object");
+    auto field = [&](const char* key) {
+      const Json* v = item.find(key);
+      return v ? v->display() : std::string();
+    };
+    out.push_back({field("claim"), field("expected"), field("measured"), field("verdict")});
+  }
+  return out;
+}
+
+// ---- the report ---------------------------------------------------------------------------------
+
+std::vector<RunInfo> find_runs(const fs::path& runs_dir) {
+  if (!fs::is_directory(runs_dir)) throw std::invalid_argument("report: runs directory '" + runs_dir.string() + "' does not exist");
+  std::vector<RunInfo> runs;
+  for (auto it = fs::recursive_directory_iterator(runs_dir, fs::directory_options::skip_permission_denied);
+       it != fs::recursive_directory_iterator(); ++it) {
+    if (!it->is_directory()) continue;
+    const fs::path dir = it->path();
+    if (!fs::exists(dir / "config.ini") && !fs::exists(dir / "metrics.json")) continue;
+    it.disable_recursion_pending();
+    fs::path rel = dir.lexically_relative(runs_dir);
+    RunInfo r;
+    r.dir = dir;
+    auto part = rel.begin();
+    r.experiment = part->string();
+    fs::path rest;
+    for (++part; part != rel.end(); ++part) rest /= *part;
+    r.run = rest.empty() ? "(run)" : rest.generic_string();
+    runs.push_back(std::move(r));
+  }
+  std::sort(runs.begin(), runs.end(), [](const RunInfo& a, const RunInfo& b) {
+    return std::tie(a.experiment, a.run) < std::tie(b.experiment, b.run);
+  });
+  return runs;
+}
+
+namespace {
+
+// Text for a Markdown table cell.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n' || c == '\r') out += ' ';
+    else out += c;
+  }
+  return out.empty() ? " " : out;
+}
+
+// A link target relative to the report's folder; <…> when it has spaces or parentheses.
+std::string link(const fs::path& target, const fs::path& report_dir) {
+  std::string rel = fs::weakly_canonical(fs::absolute(target)).lexically_relative(report_dir).generic_string();
+  if (rel.empty()) rel = target.generic_string();
+  return rel.find_first_of(" ()<>") == std::string::npos ? rel : "<" + rel + ">";
+}
+
+// An id for an explicit HTML anchor: letters, digits, '-' and '_' only.
+std::string anchor(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ? c : '-';
+  return out;
+}
+
+// [text](target), built by appending (GCC 12 warns falsely (-Wrestrict) on "[" + std::string).
+std::string md_link(const std::string& text, const std::string& target) {
+  std::string out = "[";
+  out.append(text).append("](").append(target).append(")");
+  return out;
+}
+
+std::string verdict_text(const std::string& v) {
+  if (v == "holds" || v == "confirmed") return "✅ " + v;
+  if (v == "does not hold" || v == "not confirmed") return "❌ " + v;
+  if (v == "inconclusive") return "❔ " + v;
+  return v;
+}
+
+std::vector<fs::path> files_in(const fs::path& dir, const std::string& ext) {
+  std::vector<fs::path> out;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ext) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::string render_report(const fs::path& runs_dir, const fs::path& report_path, const std::string& title) {
+  const std::vector<RunInfo> runs = find_runs(runs_dir);
+  const fs::path report_dir = fs::weakly_canonical(fs::absolute(report_path)).parent_path();
+  std::ostringstream md;
+  std::vector<std::string> experiments;
+  for (const auto& r : runs)
+    if (experiments.empty() || experiments.back() != r.experiment) experiments.push_back(r.experiment);
+
+  // Read every claims.json first: the overview lists them all.
+  std::map<std::string, std::vector<Claim>> claims;  // by run dir
+  std::map<std::string, std::string> claim_errors;
+  size_t n_claims = 0, n_holds = 0, n_fails = 0;
+  for (const auto& r : runs) {
+    if (!fs::exists(r.dir / "claims.json")) continue;
+    try {
+      auto& c = claims[r.dir.string()] = read_claims(r.dir / "claims.json");
+      for (const auto& x : c) {
+        ++n_claims;
+        n_holds += x.verdict == "holds" || x.verdict == "confirmed";
+        n_fails += x.verdict == "does not hold" || x.verdict == "not confirmed";
+      }
+    } catch (const std::exception& e) {
+      claim_errors[r.dir.string()] = e.what();
+    }
+  }
+
+  md << "# " << title << "\n\n"
+     << runs.size() << " run" << (runs.size() == 1 ? "" : "s") << " of " << experiments.size() << " experiment"
+     << (experiments.size() == 1 ? "" : "s") << " from `" << runs_dir.generic_string() << "`";
+  if (n_claims) md << "; " << n_claims << " claims checked: " << n_holds << " hold, " << n_fails << " do not hold, "
+                   << n_claims - n_holds - n_fails << " other";
+  md << ".\n\n## Contents\n\n";
+  if (n_claims) md << "- [Claims](#claims)\n";
+  for (const auto& e : experiments) {
+    md << "- [" << e << "](#" << anchor("exp-" + e) << ")\n";
+    for (const auto& r : runs)
+      if (r.experiment == e) md << "  - [" << r.run << "](#" << anchor("run-" + e + "-" + r.run) << ")\n";
+  }
+  md << "\n";
+
+  if (n_claims) {
+    md << "<a id=\"claims\"></a>\n\n## Claims\n\n| Experiment | Run | Claim | Expected | Measured | Verdict |\n|---|---|---|---|---|---|\n";
+    for (const auto& r : runs) {
+      auto it = claims.find(r.dir.string());
+      if (it == claims.end()) continue;
+      for (const auto& c : it->second)
+        md << "| " << cell(r.experiment) << " | [" << cell(r.run) << "](#" << anchor("run-" + r.experiment + "-" + r.run) << ") | "
+           << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | " << cell(verdict_text(c.verdict)) << " |\n";
+    }
+    md << "\n";
+  }
+
+  for (const auto& e : experiments) {
+    md << "<a id=\"" << anchor("exp-" + e) << "\"></a>\n\n## " << e << "\n\n";
+    for (const auto& r : runs) {
+      if (r.experiment != e) continue;
+      md << "<a id=\"" << anchor("run-" + e + "-" + r.run) << "\"></a>\n\n### " << e << " / " << r.run << "\n\n";
+      // Environment, one line.
+      if (fs::exists(r.dir / "env.json")) {
+        try {
+          Json env = read_json_file(r.dir / "env.json");
+          std::vector<std::string> parts;
+          auto add = [&](const char* key, const std::string& label) {
+            if (const Json* v = env.find(key)) parts.push_back(label + " " + v->display());
+          };
+          add("git_commit", "commit");
+          add("compiler", "compiler");
+          add("threads", "threads");
+          add("cpu_model", "CPU");
+          add("elapsed_seconds", "seconds");
+          std::string line;
+          for (const auto& p : parts) line += (line.empty() ? "" : " · ") + p;
+          md << "_" << line << "_\n\n";
+        } catch (const std::exception& ex) {
+          md << "_env.json unreadable: " << ex.what() << "_\n\n";
+        }
+      }
+      // Claims.
+      auto ce = claim_errors.find(r.dir.string());
+      if (ce != claim_errors.end()) md << "**Claims:** claims.json unreadable: " << ce->second << "\n\n";
+      auto cl = claims.find(r.dir.string());
+      if (cl != claims.end() && !cl->second.empty()) {
+        md << "**Claims**\n\n| Claim | Expected | Measured | Verdict |\n|---|---|---|---|\n";
+        for (const auto& c : cl->second)
+          md << "| " << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | " << cell(verdict_text(c.verdict)) << " |\n";
+        md << "\n";
+      }
+      // Final metrics.
+      if (fs::exists(r.dir / "metrics.json")) {
+        try {
+          Json m = read_json_file(r.dir / "metrics.json");
+          if (m.kind != Json::Kind::object) throw std::invalid_argument("not a JSON object");
+          md << "**Final metrics**\n\n| Metric | Value |\n|---|---|\n";
+          for (const auto& [k, v] : m.members) md << "| " << cell(k) << " | " << cell(v.display()) << " |\n";
+          md << "\n";
+        } catch (const std::exception& ex) {
+          md << "**Final metrics:** metrics.json unreadable: " << ex.what() << "\n\n";
+        }
+      } else {
+        md << "**Final metrics:** none (no metrics.json: the run did not finish)\n\n";
+      }
+      // Plots.
+      for (const auto& png : files_in(r.dir / "plots", ".png"))
+        md << "![" << e << " / " << r.run << " / " << png.stem().string() << "](" << link(png, report_dir) << ")\n\n";
+      // Data and configuration.
+      std::vector<std::string> data;
+      for (const auto& csv : files_in(r.dir / "metrics", ".csv"))
+        data.push_back(md_link(csv.filename().string(), link(csv, report_dir)));
+      for (const char* f : {"config.ini", "env.json", "metrics.json", "claims.json", "checkpoint.sgck"})
+        if (fs::exists(r.dir / f)) data.push_back(md_link(f, link(r.dir / f, report_dir)));
+      if (!data.empty()) {
+        md << "Files:";
+        for (size_t k = 0; k < data.size(); ++k) md << (k ? ", " : " ") << data[k];
+        md << "\n\n";
+      }
+      if (fs::exists(r.dir / "config.ini"))
+        md << "<details><summary>Configuration</summary>\n\n```ini\n" << read_file(r.dir / "config.ini") << "```\n\n</details>\n\n";
+    }
+  }
+  return md.str();
+}
+
+size_t write_report(const fs::path& runs_dir, const fs::path& report_path, const std::string& title) {
+  std::string text = render_report(runs_dir, report_path, title);
+  if (report_path.has_parent_path()) fs::create_directories(report_path.parent_path());
+  nn::write_file_atomic(report_path.string(), text);
+  return find_runs(runs_dir).size();
+}
+
+}  // namespace seqgrad::experiments
