@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <mutex>
 #include <oneapi/tbb/global_control.h>
@@ -21,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include "experiments/common/report.h"
 #include "nn/file_io.h"
 
 #ifndef SEQGRAD_SOURCE_DIR
@@ -701,6 +704,99 @@ void Progress::finish() {
     m.print(m.last_done);
   }
   std::fflush(stderr);
+}
+
+// ---- option helpers -----------------------------------------------------------------------------
+
+std::string fmt(double v, int digits) {
+  std::ostringstream s;
+  s << std::setprecision(digits) << v;
+  return s.str();
+}
+
+std::vector<double> parse_number_list(const std::string& option, const std::string& text) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    while (used < item.size() && item[used] == ' ') ++used;
+    if (item.empty() || used != item.size() || !std::isfinite(v))
+      throw std::invalid_argument("--" + option + ": invalid number '" + item + "' in '" + text + "'");
+    out.push_back(v);
+  }
+  if (out.empty()) throw std::invalid_argument("--" + option + ": needs at least one value");
+  return out;
+}
+
+std::vector<std::string> parse_name_list(const std::string& option, const std::string& text,
+                                         const std::vector<std::string>& allowed) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), item) == allowed.end()) {
+      std::string names;
+      for (const std::string& a : allowed) names += (names.empty() ? "" : ", ") + a;
+      throw std::invalid_argument("--" + option + ": unknown value '" + item + "' (one of: " + names + ")");
+    }
+    out.push_back(item);
+  }
+  if (out.empty()) throw std::invalid_argument("--" + option + ": needs at least one value");
+  return out;
+}
+
+void require_positive(const std::string& option, double v) {
+  if (!(v > 0)) throw std::invalid_argument("--" + option + ": must be > 0, got " + format_number(v));
+}
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw std::runtime_error("verify: missing " + p.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The CSV has a header and at least one row, every row as wide as the header.
+void verify_csv(const fs::path& csv) {
+  std::istringstream in(slurp(csv));
+  size_t columns = 0, rows = 0;
+  for (std::string line; std::getline(in, line);) {
+    const size_t n = size_t(std::count(line.begin(), line.end(), ',')) + 1;
+    if (rows++ == 0) columns = n;
+    else if (n != columns) throw std::runtime_error("verify: " + csv.string() + ": ragged row " + std::to_string(rows));
+  }
+  if (rows < 2) throw std::runtime_error("verify: " + csv.string() + " has no data rows");
+}
+
+}  // namespace
+
+int verify_runs(const fs::path& out, const std::vector<std::pair<std::string, std::vector<std::string>>>& runs) {
+  int checked = 0;
+  for (const auto& [run, plots] : runs) {
+    const fs::path dir = out / run;
+    (void)read_json_file(dir / "metrics.json");  // throws when missing or malformed
+    (void)read_claims(dir / "claims.json");
+    if (!fs::exists(dir / "config.ini")) throw std::runtime_error("verify: missing " + (dir / "config.ini").string());
+    int csvs = 0;
+    for (const auto& entry : fs::directory_iterator(dir / "metrics"))
+      if (entry.path().extension() == ".csv") verify_csv(entry.path()), ++csvs;
+    if (csvs == 0) throw std::runtime_error("verify: no CSV in " + (dir / "metrics").string());
+    for (const std::string& plot : plots) {
+      const std::string png = slurp(dir / "plots" / (plot + ".png"));
+      if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) throw std::runtime_error("verify: " + plot + ".png is not a PNG");
+    }
+    ++checked;
+  }
+  std::printf("verify: %d run folders, their CSVs, metrics.json, claims.json and plots parse\n", checked);
+  return checked;
 }
 
 // ---- run_main -----------------------------------------------------------------------------------

@@ -150,6 +150,33 @@ class Progress {
   std::shared_ptr<Impl> impl_;
 };
 
+// ---- option helpers for experiment programs -------------------------------------------------------
+
+// The option's value, or `quick_value` when --quick is on and the option was neither given on the
+// command line nor in a config file (so --quick shrinks a run but an explicit value still wins).
+template <typename T>
+T quick_or(const Program& p, const std::string& option, T quick_value) {
+  const po::variable_value& v = p.vm()[option];
+  return (p.quick() && v.defaulted()) ? quick_value : p.get<T>(option);
+}
+// v with `digits` significant digits (%g style: 0.00521, 117.4, 1.15e+19), for claims and logs.
+std::string fmt(double v, int digits = 4);
+// "0.5,0.9,1" -> {0.5, 0.9, 1}; throws "--<option>: invalid number 'x' in '...'" (finite only).
+std::vector<double> parse_number_list(const std::string& option, const std::string& text);
+// "elman,lstm" -> {"elman", "lstm"}; each must be in `allowed` (when not empty), else throws naming
+// the option, the bad item and the allowed ones.
+std::vector<std::string> parse_name_list(const std::string& option, const std::string& text,
+                                         const std::vector<std::string>& allowed = {});
+// Throws "--<option>: must be > 0, got <v>" unless v > 0 (NaN fails).
+void require_positive(const std::string& option, double v);
+
+// --verify for programs: for each (run folder below `out`, plot names), checks that config.ini
+// exists, metrics.json and claims.json parse, every metrics/*.csv has a header and >= 1 row of the
+// header's width, and each named plot is a PNG. Throws naming the first problem; returns the
+// number of run folders checked (and prints one line saying so).
+int verify_runs(const std::filesystem::path& out,
+                const std::vector<std::pair<std::string, std::vector<std::string>>>& runs);
+
 // Runs body(), turning exceptions into a one-line "error: ..." on stderr and exit code 2.
 int run_main(const std::function<int()>& body);
 

@@ -36,46 +36,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-// ---- options -----------------------------------------------------------------------------------
-
-// A value of the full run, or its --quick counterpart when --quick is on and the option was not
-// given on the command line or in a config file.
-template <typename T>
-T option(const experiments::Program& p, const std::string& name, T quick_value) {
-  const auto& v = p.vm()[name];
-  return (p.quick() && v.defaulted()) ? quick_value : v.as<T>();
-}
-
-std::vector<double> parse_list(const std::string& name, const std::string& text) {
-  std::vector<double> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    while (used < item.size() && item[used] == ' ') ++used;
-    if (item.empty() || used != item.size() || !std::isfinite(v))
-      throw std::invalid_argument("--" + name + ": invalid number '" + item + "' in '" + text + "'");
-    out.push_back(v);
-  }
-  if (out.empty()) throw std::invalid_argument("--" + name + ": needs at least one value");
-  return out;
-}
-
-void require_positive(const std::string& name, double v) {
-  if (!(v > 0)) throw std::invalid_argument("--" + name + ": must be > 0, got " + std::to_string(v));
-}
-
-std::string fmt(double v, int digits = 4) {
-  std::ostringstream s;
-  s << std::setprecision(digits) << v;
-  return s.str();
-}
+using experiments::fmt;
 
 // ---- claims (experiments/common/report.h) -------------------------------------------------------
 
@@ -295,50 +256,6 @@ std::vector<Claim> clipping_part(const experiments::Program& program, const std:
   return claims;
 }
 
-// ---- --verify: the outputs exist and parse -------------------------------------------------------
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("verify: missing " + p.string());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Every CSV has a header and at least one row, all with the header's column count and numeric
-// cells where the header says so; metrics.json and claims.json parse; each plot is a PNG.
-int verify(const std::filesystem::path& out, const std::vector<std::pair<std::string, std::vector<std::string>>>& parts) {
-  int checked = 0;
-  for (const auto& [part, plots] : parts) {
-    const auto dir = out / part;
-    (void)experiments::read_json_file(dir / "metrics.json");  // throws when missing or malformed
-    (void)experiments::read_claims(dir / "claims.json");
-    if (!std::filesystem::exists(dir / "config.ini")) throw std::runtime_error("verify: missing " + (dir / "config.ini").string());
-    int csvs = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "metrics")) {
-      if (entry.path().extension() != ".csv") continue;
-      std::istringstream in(slurp(entry.path()));
-      std::string line;
-      size_t columns = 0, rows = 0;
-      while (std::getline(in, line)) {
-        const size_t n = size_t(std::count(line.begin(), line.end(), ',')) + 1;
-        if (rows++ == 0) columns = n;
-        else if (n != columns) throw std::runtime_error("verify: " + entry.path().string() + ": ragged row " + std::to_string(rows));
-      }
-      if (rows < 2) throw std::runtime_error("verify: " + entry.path().string() + " has no data rows");
-      ++csvs;
-    }
-    if (csvs == 0) throw std::runtime_error("verify: no CSV in " + (dir / "metrics").string());
-    for (const std::string& plot : plots) {
-      const std::string png = slurp(dir / "plots" / (plot + ".png"));
-      if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) throw std::runtime_error("verify: " + plot + ".png is not a PNG");
-    }
-    ++checked;
-  }
-  std::printf("verify: %d run folders, their CSVs, metrics.json, claims.json and plots parse\n", checked);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -373,33 +290,27 @@ int main(int argc, char** argv) {
         ("verify", po::bool_switch(), "afterwards, check that every output exists and parses (exit 2 if not)");
     if (!program.parse(argc, argv)) return 0;
 
-    std::set<std::string> parts;
-    {
-      std::stringstream ss(program.get<std::string>("parts"));
-      for (std::string p; std::getline(ss, p, ',');) {
-        if (p != "scalar" && p != "networks" && p != "spectral" && p != "clipping")
-          throw std::invalid_argument("--parts: unknown part '" + p + "' (scalar, networks, spectral, clipping)");
-        parts.insert(p);
-      }
-    }
-    const int64_t scalar_T = option<int64_t>(program, "scalar-T", 50);
-    require_positive("scalar-T", double(scalar_T));
+    const std::vector<std::string> part_list = experiments::parse_name_list(
+        "parts", program.get<std::string>("parts"), {"scalar", "networks", "spectral", "clipping"});
+    const std::set<std::string> parts(part_list.begin(), part_list.end());
+    const int64_t scalar_T = experiments::quick_or<int64_t>(program, "scalar-T", 50);
+    experiments::require_positive("scalar-T", double(scalar_T));
 
     g::NetworkConfig net;
-    net.T = option<int64_t>(program, "T", 50);
-    net.hidden = option<int64_t>(program, "hidden", 32);
-    net.batch = option<int64_t>(program, "batch", 32);
-    net.probe_batch = option<int64_t>(program, "probe-batch", 64);
-    net.train_steps = option<int64_t>(program, "train-steps", 300);
+    net.T = experiments::quick_or<int64_t>(program, "T", 50);
+    net.hidden = experiments::quick_or<int64_t>(program, "hidden", 32);
+    net.batch = experiments::quick_or<int64_t>(program, "batch", 32);
+    net.probe_batch = experiments::quick_or<int64_t>(program, "probe-batch", 64);
+    net.train_steps = experiments::quick_or<int64_t>(program, "train-steps", 300);
     net.lr = program.get<double>("lr");
     net.forget_bias = program.get<double>("forget-bias");
     net.seed = program.seed();
     for (auto [name, v] : std::initializer_list<std::pair<const char*, int64_t>>{
              {"T", net.T}, {"hidden", net.hidden}, {"batch", net.batch}, {"probe-batch", net.probe_batch}})
-      require_positive(name, double(v));
+      experiments::require_positive(name, double(v));
     if (net.T < 2) throw std::invalid_argument("--T: must be >= 2");
     if (net.train_steps < 0) throw std::invalid_argument("--train-steps: must be >= 0");
-    require_positive("lr", net.lr);
+    experiments::require_positive("lr", net.lr);
     std::vector<std::string> cells;
     {
       std::stringstream ss(program.get<std::string>("cells"));
@@ -414,20 +325,20 @@ int main(int argc, char** argv) {
     }
 
     g::ClippingConfig clip;
-    clip.T = option<int64_t>(program, "clip-T", 50);
-    clip.hidden = option<int64_t>(program, "clip-hidden", 32);
-    clip.steps = option<int64_t>(program, "clip-steps", 200);
+    clip.T = experiments::quick_or<int64_t>(program, "clip-T", 50);
+    clip.hidden = experiments::quick_or<int64_t>(program, "clip-hidden", 32);
+    clip.steps = experiments::quick_or<int64_t>(program, "clip-steps", 200);
     clip.rho = program.get<double>("clip-rho");
     clip.lr = program.get<double>("clip-lr");
     clip.seed = program.seed();
     if (clip.T < 2) throw std::invalid_argument("--clip-T: must be >= 2");
-    require_positive("clip-hidden", double(clip.hidden));
-    require_positive("clip-steps", double(clip.steps));
-    require_positive("clip-lr", clip.lr);
+    experiments::require_positive("clip-hidden", double(clip.hidden));
+    experiments::require_positive("clip-steps", double(clip.steps));
+    experiments::require_positive("clip-lr", clip.lr);
 
-    const std::vector<double> ws = parse_list("ws", program.get<std::string>("ws"));
-    const std::vector<double> rhos = parse_list("rhos", program.get<std::string>("rhos"));
-    const std::vector<double> thetas = parse_list("thetas", program.get<std::string>("thetas"));
+    const std::vector<double> ws = experiments::parse_number_list("ws", program.get<std::string>("ws"));
+    const std::vector<double> rhos = experiments::parse_number_list("rhos", program.get<std::string>("rhos"));
+    const std::vector<double> thetas = experiments::parse_number_list("thetas", program.get<std::string>("thetas"));
 
     std::vector<Claim> claims;
     std::vector<std::pair<std::string, std::vector<std::string>>> written;
@@ -440,7 +351,7 @@ int main(int argc, char** argv) {
       add(clipping_part(program, thetas, clip)), written.push_back({"clipping", {"loss", "grad_norms"}});
     for (const Claim& c : claims) std::printf("claim: %s\n  expected: %s\n  measured: %s\n  verdict:  %s\n",
                                               c.claim.c_str(), c.expected.c_str(), c.measured.c_str(), c.verdict.c_str());
-    if (program.vm()["verify"].as<bool>()) return verify(program.out(), written);
+    if (program.vm()["verify"].as<bool>()) return experiments::verify_runs(program.out(), written) > 0 ? 0 : 2;
     return 0;
   });
 }

@@ -1,0 +1,3 @@
+# Experiment 1 in its smallest mode; --verify re-reads every CSV, metrics.json, claims.json and PNG.
+add_test(NAME gradient_study_smoke COMMAND gradient_study --quick --T 10 --train-steps 20 --clip-steps 20
+         --probe-batch 8 --verify --out ${SEQGRAD_SMOKE_RUNS}/gradient_study)
