@@ -299,7 +299,7 @@ TEST_CASE("data: character corpus 90/10 with a training-only, code-point-ordered
   CHECK(load_moby_dick(empty.path, kNoVerify).characters == 20);
 }
 
-TEST_CASE("data: sunspot CSV split by year; user CSV by fraction", "[data]") {
+TEST_CASE("data: sunspot CSV split by year, user CSV by fraction", "[data]") {
   TempDir dir("data-sun");
   std::string csv = "year,month,value\n";
   for (int y : {1749, 1950, 1951, 1980, 1981, 2013}) csv += std::to_string(y) + ",1," + std::to_string(y % 100) + ".5\n";

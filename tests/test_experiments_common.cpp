@@ -211,7 +211,7 @@ TEST_CASE("Run: folder with config.ini, env.json and exact metrics.json", "[expe
   CHECK_FALSE(fs::exists(again.dir() / "metrics.json"));
 }
 
-TEST_CASE("Run::plot renders PNG and SVG with gnuplot; missing gnuplot says how to install it", "[experiments]") {
+TEST_CASE("Run::plot renders PNG and SVG with gnuplot, missing gnuplot says how to install it", "[experiments]") {
   TempDir tmp("expc-plot");
   experiments::Program p = make_program();
   REQUIRE(parse(p, {"--out", tmp.path.string()}));
@@ -277,4 +277,43 @@ TEST_CASE("Report: two runs with metrics tables, claims and plot links", "[exper
 
   CHECK_THROWS_WITH(experiments::parse_json("{\"a\": [1, 2,]}", "x.json"), Catch::Contains("x.json") && Catch::Contains("line 1"));
   CHECK(experiments::parse_json("\"\\u00e9\\ud83d\\ude00\"").text == "é😀");
+}
+
+TEST_CASE("Report: summary CSVs become tables with rounded numbers, CSV lines split with quotes", "[experiments]") {
+  using experiments::split_csv_line;
+  CHECK(split_csv_line("a,1.5,") == std::vector<std::string>{"a", "1.5", ""});
+  CHECK(split_csv_line("\"x, y\",\"say \"\"hi\"\"\"\r") == std::vector<std::string>{"x, y", "say \"hi\""});
+  CHECK_THROWS_WITH(split_csv_line("\"open,1"), Catch::Contains("unterminated"));
+
+  TempDir tmp("expc-summary");
+  const fs::path run = tmp.path / "runs" / "gamma" / "task";
+  fs::create_directories(run / "metrics");
+  std::ofstream(run / "config.ini") << "seed = 1\n";
+  std::ofstream(run / "metrics.json") << "{\"bpc\": 2.123456789, \"steps\": 300}\n";
+  std::ofstream(run / "metrics" / "summary.csv") << "cell,accuracy,note\nlstm,0.912345678,\"a, b\"\ngru,12345678901,x\n";
+  std::ofstream(run / "metrics" / "curve.csv") << "step,loss\n1,0.5\n";
+  const std::string md = experiments::render_report(tmp.path / "runs", tmp.path / "report.md");
+  CHECK_THAT(md, Catch::Contains("| cell | accuracy | note |") && Catch::Contains("| lstm | 0.9123 | a, b |") &&
+                     Catch::Contains("| gru | 1.235e+10 | x |"));
+  CHECK_THAT(md, Catch::Contains("| bpc | 2.12346 |") && Catch::Contains("| steps | 300 |"));
+  CHECK_THAT(md, !Catch::Contains("| step | loss |"));  // only summary*.csv become tables
+}
+
+TEST_CASE("option helpers: lists, positivity and quick values name the option", "[experiments]") {
+  CHECK(experiments::parse_number_list("ws", "0.5, 1,2e-1") == std::vector<double>{0.5, 1, 0.2});
+  CHECK_THROWS_WITH(experiments::parse_number_list("ws", "0.5,x"), Catch::Contains("--ws") && Catch::Contains("'x'"));
+  CHECK_THROWS_WITH(experiments::parse_number_list("ws", "nan"), Catch::Contains("--ws"));
+  CHECK(experiments::parse_name_list("cells", "lstm,gru", {"elman", "lstm", "gru"}) == std::vector<std::string>{"lstm", "gru"});
+  CHECK_THROWS_WITH(experiments::parse_name_list("cells", "lstm,tcn", {"elman", "lstm", "gru"}),
+                    Catch::Contains("--cells") && Catch::Contains("'tcn'") && Catch::Contains("elman, lstm, gru"));
+  CHECK_THROWS_WITH(experiments::require_positive("lr", -1), Catch::Contains("--lr") && Catch::Contains("-1"));
+  CHECK_THROWS_WITH(experiments::require_positive("lr", std::nan("")), Catch::Contains("--lr"));
+
+  experiments::Program quick = make_program();
+  REQUIRE(parse(quick, {"--quick", "--lr", "0.5"}));
+  CHECK(experiments::quick_or<int>(quick, "steps", 7) == 7);         // defaulted: the quick value
+  CHECK(experiments::quick_or<double>(quick, "lr", 0.01) == 0.5);    // given: wins over quick
+  experiments::Program full = make_program();
+  REQUIRE(parse(full, {}));
+  CHECK(experiments::quick_or<int>(full, "steps", 7) == 50);
 }

@@ -273,7 +273,7 @@ TEST_CASE("dropout keeps 1 − p of the elements, scaled by exactly 1/(1 − p)"
   CHECK_FALSE(bitwise_equal(a.value(), c.value()));
 }
 
-TEST_CASE("dropout is the identity in eval mode and at p = 0; p = 1 zeroes everything", "[ops][loss]") {
+TEST_CASE("dropout is the identity in eval mode and at p = 0, p = 1 zeroes everything", "[ops][loss]") {
   Tape tape;
   Var x = tape.variable(Tensor::from({2, 2}, {1, -2, 3, 4}, DType::f64));
   Rng rng(3);

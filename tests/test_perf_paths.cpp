@@ -38,7 +38,7 @@ TEST_CASE("float tanh and sigmoid kernels stay within 2 ulp of libm", "[ops][una
   REQUIRE(ss[2] == 0.0f);
 }
 
-TEST_CASE("reshape backward passes the gradient on; retained gradients stay readable", "[ops][shape]") {
+TEST_CASE("reshape backward passes the gradient on, retained gradients stay readable", "[ops][shape]") {
   Tape tape;
   Var x = tape.variable(random_normal({2, 6}, 3));
   Var r = reshape(x, {3, 4});

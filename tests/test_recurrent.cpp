@@ -235,7 +235,7 @@ TEST_CASE("variable lengths: a padded batch equals each sequence alone (bidirect
   for (size_t k = 0; k < params.size(); ++k) CHECK(max_abs_diff(params[k]->grad, padded_grads[k]) <= 1e-12);
 }
 
-TEST_CASE("variational dropout: one mask per sequence, tied over time; gradcheck with fixed masks", "[nn][recurrent]") {
+TEST_CASE("variational dropout: one mask per sequence, tied over time, gradcheck with fixed masks", "[nn][recurrent]") {
   Rng rng(10);
   SECTION("masks are tied across steps and reproducible") {
     Echo echo(6);
@@ -352,7 +352,7 @@ TEST_CASE("Recurrent: dropout between layers only, and off in eval", "[nn][recur
   CHECK(bitwise_equal(one_dropped->forward(x, r4).output.value(), one_plain->forward(x, r5).output.value()));
 }
 
-TEST_CASE("truncated BPTT: k = T equals full BPTT; k < T sums detached chunk gradients", "[nn][recurrent]") {
+TEST_CASE("truncated BPTT: k = T equals full BPTT, k < T sums detached chunk gradients", "[nn][recurrent]") {
   Rng rng(40);
   Lstm cell(3, 4, rng);
   cell.to(DType::f64);

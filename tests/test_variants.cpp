@@ -114,7 +114,7 @@ TEST_CASE("layer-norm LSTM: submodules named, invariant to the scale of its weig
   }
 }
 
-TEST_CASE("MGU: parameter count; a closed forget gate keeps h, an open one gives h̃", "[nn][variants]") {
+TEST_CASE("MGU: parameter count, a closed forget gate keeps h, an open one gives h̃", "[nn][variants]") {
   Rng rng(5);
   Mgu cell(kI, kH, rng);
   CHECK(cell.num_parameters() == 2 * (kH * (kH + kI) + kH));

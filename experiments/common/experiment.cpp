@@ -769,7 +769,7 @@ void verify_csv(const fs::path& csv) {
   std::istringstream in(slurp(csv));
   size_t columns = 0, rows = 0;
   for (std::string line; std::getline(in, line);) {
-    const size_t n = size_t(std::count(line.begin(), line.end(), ',')) + 1;
+    const size_t n = split_csv_line(line).size();
     if (rows++ == 0) columns = n;
     else if (n != columns) throw std::runtime_error("verify: " + csv.string() + ": ragged row " + std::to_string(rows));
   }

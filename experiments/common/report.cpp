@@ -2,6 +2,7 @@
 #include "experiments/common/report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
@@ -285,6 +286,20 @@ std::vector<RunInfo> find_runs(const fs::path& runs_dir) {
   return runs;
 }
 
+std::vector<std::string> split_csv_line(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') fields.back() += '"', ++i;
+    else if (c == '"') quoted = !quoted;
+    else if (c == ',' && !quoted) fields.emplace_back();
+    else if (c != '\r' || quoted) fields.back() += c;
+  }
+  if (quoted) throw std::invalid_argument("csv: unterminated quote in line '" + std::string(line) + "'");
+  return fields;
+}
+
 namespace {
 
 // Text for a Markdown table cell.
@@ -324,6 +339,38 @@ std::string verdict_text(const std::string& v) {
   if (v == "does not hold" || v == "not confirmed") return "❌ " + v;
   if (v == "inconclusive") return "❔ " + v;
   return v;
+}
+
+// A number's text rounded to `digits` significant digits for display; text and integers of up to
+// 9 digits (counts, steps, seeds) unchanged.
+std::string rounded(const std::string& text, int digits) {
+  if (text.empty() || (text.find_first_of(".eE") == std::string::npos && text.size() <= 9)) return text;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return text;
+  return fmt(v, digits);
+}
+
+// metrics/<csv> as a Markdown table, numbers rounded; at most max_rows rows (then a note).
+void csv_table(std::ostream& md, const fs::path& csv, size_t max_rows = 200) {
+  std::istringstream in(read_file(csv));
+  std::string line;
+  if (!std::getline(in, line)) return;
+  const std::vector<std::string> header = split_csv_line(line);
+  md << "**" << csv.stem().string() << "**\n\n|";
+  for (const auto& h : header) md << " " << cell(h) << " |";
+  md << "\n|";
+  for (size_t k = 0; k < header.size(); ++k) md << "---|";
+  md << "\n";
+  size_t rows = 0;
+  for (; std::getline(in, line); ++rows) {
+    if (rows == max_rows) continue;  // count the rest for the note
+    md << "|";
+    for (const auto& f : split_csv_line(line)) md << " " << cell(rounded(f, 4)) << " |";
+    md << "\n";
+  }
+  if (rows > max_rows) md << "\n_" << rows - max_rows << " more rows in " << csv.filename().string() << "_\n";
+  md << "\n";
 }
 
 std::vector<fs::path> files_in(const fs::path& dir, const std::string& ext) {
@@ -430,13 +477,22 @@ std::string render_report(const fs::path& runs_dir, const fs::path& report_path,
           Json m = read_json_file(r.dir / "metrics.json");
           if (m.kind != Json::Kind::object) throw std::invalid_argument("not a JSON object");
           md << "**Final metrics**\n\n| Metric | Value |\n|---|---|\n";
-          for (const auto& [k, v] : m.members) md << "| " << cell(k) << " | " << cell(v.display()) << " |\n";
+          for (const auto& [k, v] : m.members) md << "| " << cell(k) << " | " << cell(rounded(v.display(), 6)) << " |\n";
           md << "\n";
         } catch (const std::exception& ex) {
           md << "**Final metrics:** metrics.json unreadable: " << ex.what() << "\n\n";
         }
       } else {
         md << "**Final metrics:** none (no metrics.json: the run did not finish)\n\n";
+      }
+      // Summary tables.
+      for (const auto& csv : files_in(r.dir / "metrics", ".csv")) {
+        if (csv.filename().string().rfind("summary", 0) != 0) continue;
+        try {
+          csv_table(md, csv);
+        } catch (const std::exception& ex) {
+          md << "**" << csv.filename().string() << ":** unreadable: " << ex.what() << "\n\n";
+        }
       }
       // Plots.
       for (const auto& png : files_in(r.dir / "plots", ".png"))

@@ -48,6 +48,10 @@ struct Json {
 Json parse_json(std::string_view text, const std::string& what = "json");
 Json read_json_file(const std::filesystem::path& path);
 
+// The fields of one CSV line as CsvLog writes it: comma-separated, a field in double quotes may hold
+// commas and doubled quotes (""). Throws std::invalid_argument on an unterminated quote.
+std::vector<std::string> split_csv_line(std::string_view line);
+
 // One run folder found under the runs directory.
 struct RunInfo {
   std::string experiment;  // first path component below the runs directory (the program name)
@@ -58,7 +62,10 @@ struct RunInfo {
 // not descend into a run folder. Throws naming `runs_dir` when it is not a directory.
 std::vector<RunInfo> find_runs(const std::filesystem::path& runs_dir);
 
-// The report as Markdown, with links relative to the folder report.md will be written to.
+// The report as Markdown: the claims table; then per run its claims, final metrics (numbers shown
+// to 6 significant digits; metrics.json keeps them exact), every metrics/summary*.csv rendered as a
+// table (numbers to 4 significant digits, at most 200 rows), the plots, and links to the files. Links
+// are relative to the folder report.md will be written to.
 std::string render_report(const std::filesystem::path& runs_dir, const std::filesystem::path& report_path,
                           const std::string& title = "seqgrad experiment report");
 // render_report written to report_path (atomically); returns the number of runs it holds.
