@@ -2,6 +2,8 @@
 #include "autograd/tape.h"
 
 #include <atomic>
+#include <cmath>
+#include <filesystem>
 #include <stdexcept>
 #include <string>
 
@@ -109,6 +111,7 @@ Var Tape::bind(const Tensor& value, Tensor& grad) {
 void Tape::reset() {
   if (in_backward_) throw std::logic_error("Tape::reset: called while backward() runs");
   nodes_.clear();  // keeps capacity
+  provenance_.clear();
   generation_ = next_generation();
 }
 
@@ -163,6 +166,7 @@ void Tape::backward(const Var& output, const Tensor& seed, bool retain_graph) {
   in_backward_ = true;
   try {
     accumulate(last, seed.clone());
+    if (anomaly_) check_gradient(last, "the seed of backward()");
     for (size_t i = last + 1; i-- > 0;) {
       Node& n = nodes_[i];
       if (!n.grad.defined()) continue;
@@ -171,9 +175,11 @@ void Tape::backward(const Var& output, const Tensor& seed, bool retain_graph) {
                                ") was already backpropagated and its graph freed; pass retain_graph=true to the "
                                "first backward() to go through it again");
       for (auto& hook : n.hooks) hook(n.grad);
+      if (anomaly_ && !n.hooks.empty()) check_gradient(i, "a gradient hook on it");
       if (n.backward) {
         GradContext ctx(*this, i);
         n.backward(ctx);
+        if (anomaly_) check_backward(i);
         if (!retain_graph) {
           n.backward.reset();
           n.freed = true;
@@ -187,6 +193,72 @@ void Tape::backward(const Var& output, const Tensor& seed, bool retain_graph) {
   }
   in_backward_ = false;
 }
+
+// ---- anomaly detection ------------------------------------------------------------------------
+
+namespace {
+
+// Index of the first NaN or Inf in t, or -1.
+int64_t first_nonfinite(const Tensor& t) {
+  auto scan = [&](const auto* p) -> int64_t {
+    for (int64_t i = 0, n = t.numel(); i < n; ++i)
+      if (!std::isfinite(p[i])) return i;
+    return -1;
+  };
+  return t.dtype() == DType::f32 ? scan(t.data<float>()) : scan(t.data<double>());
+}
+
+std::string element_text(const Tensor& t, int64_t i) {
+  const double v = t.dtype() == DType::f32 ? double(t.data<float>()[i]) : t.data<double>()[i];
+  return (std::isnan(v) ? std::string("nan") : v > 0 ? "inf" : "-inf") + " at element " + std::to_string(i);
+}
+
+}  // namespace
+
+void Tape::check_forward(std::span<const Var> inputs) {
+  const size_t index = nodes_.size() - 1;
+  if (provenance_.size() <= index) provenance_.resize(index + 1);
+  Provenance& p = provenance_[index];
+  p.inputs.clear();
+  for (const Var& v : inputs) p.inputs.push_back(v.index());
+  p.label.clear();
+  for (const std::string& l : labels_) p.label += (p.label.empty() ? "" : " > ") + l;
+  const Node& n = nodes_[index];
+  const int64_t bad = first_nonfinite(n.value);
+  if (bad < 0) return;
+  std::string shapes;
+  for (const Var& v : inputs) shapes += (shapes.empty() ? "" : ", ") + nodes_[v.index()].value.describe();
+  throw AnomalyError(std::string("anomaly: op '") + n.op + "' (node #" + std::to_string(index) + ") produced " +
+                     element_text(n.value, bad) + " of its " + n.value.describe() + " output; inputs: " + shapes +
+                     "; recorded at " + (p.label.empty() ? "an unlabelled place (use OpLabel)" : p.label));
+}
+
+void Tape::check_backward(size_t index) {
+  if (index >= provenance_.size()) return;  // recorded while anomaly detection was off
+  const Node& n = nodes_[index];
+  const Provenance& p = provenance_[index];
+  for (size_t k = 0; k < p.inputs.size(); ++k)
+    check_gradient(p.inputs[k], std::string("the backward of op '") + n.op + "' (node #" + std::to_string(index) +
+                                    ", recorded at " + (p.label.empty() ? "an unlabelled place" : p.label) +
+                                    ") for its input " + std::to_string(k + 1) + " of " +
+                                    std::to_string(p.inputs.size()));
+}
+
+void Tape::check_gradient(size_t index, const std::string& source) {
+  const Node& n = nodes_[index];
+  if (!n.grad.defined()) return;
+  const int64_t bad = first_nonfinite(n.grad);
+  if (bad < 0) return;
+  throw AnomalyError("anomaly: " + source + " produced " + element_text(n.grad, bad) + " of the " +
+                     n.grad.describe() + " gradient of node #" + std::to_string(index) + " (op '" + n.op + "')");
+}
+
+OpLabel::OpLabel(Tape& tape, std::string_view text, std::source_location where) : tape_(tape) {
+  const std::string at = std::filesystem::path(where.file_name()).filename().string() + ":" + std::to_string(where.line());
+  tape_.labels_.push_back(text.empty() ? at : std::string(text) + " (" + at + ")");
+}
+
+OpLabel::~OpLabel() { tape_.labels_.pop_back(); }
 
 Var detach(const Var& x) {
   return x.tape().constant(x.value());

@@ -8,6 +8,10 @@
 #include <functional>
 #include <initializer_list>
 #include <new>
+#include <source_location>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -140,6 +144,12 @@ class NoGradGuard {
 };
 bool grad_enabled();
 
+// Thrown by anomaly detection (Tape::set_anomaly_detection) at the first NaN or Inf.
+class AnomalyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Tape {
  public:
   explicit Tape(size_t reserve_nodes = 1024);
@@ -168,27 +178,38 @@ class Tape {
   // gradients are enabled and some input requires them. All inputs must live on this tape.
   template <typename Fn>
   Var record(const char* op, Tensor value, std::initializer_list<Var> inputs, Fn&& backward) {
-    return record_node(op, std::move(value), any_requires_grad(op, inputs), std::forward<Fn>(backward));
+    return record(op, std::move(value), std::span<const Var>(inputs.begin(), inputs.size()), std::forward<Fn>(backward));
   }
   template <typename Fn>
   Var record(const char* op, Tensor value, std::span<const Var> inputs, Fn&& backward) {
-    return record_node(op, std::move(value), any_requires_grad(op, inputs), std::forward<Fn>(backward));
+    const bool requires_grad = any_requires_grad(op, inputs);
+    Node& n = push(op, std::move(value), requires_grad, false);
+    if (requires_grad) n.backward = Backward(std::forward<Fn>(backward));
+    if (anomaly_) check_forward(inputs);
+    return handle(nodes_.size() - 1);
   }
 
   Node& node(const Var& v);  // validated access
   const Node& node(const Var& v) const;
 
+  // Anomaly detection, off by default (then it costs one branch per op). When on, every op's forward
+  // output and every gradient a backward closure (or hook) produces is checked for NaN/Inf, and the
+  // first one throws AnomalyError naming the op, its inputs' shapes and the OpLabel it was recorded
+  // under. Checks only ops recorded while it is on.
+  void set_anomaly_detection(bool on) { anomaly_ = on; }
+  bool anomaly_detection() const { return anomaly_; }
+
  private:
+  friend class OpLabel;
+  // What anomaly detection remembers of a node recorded while it was on.
+  struct Provenance {
+    std::vector<uint32_t> inputs;
+    std::string label;
+  };
+  void check_forward(std::span<const Var> inputs);  // the node just pushed
+  void check_backward(size_t index);                // its inputs' gradients after its closure ran
+  void check_gradient(size_t index, const std::string& source);
   bool any_requires_grad(const char* op, std::span<const Var> inputs) const;
-  bool any_requires_grad(const char* op, std::initializer_list<Var> inputs) const {
-    return any_requires_grad(op, std::span<const Var>(inputs.begin(), inputs.size()));
-  }
-  template <typename Fn>
-  Var record_node(const char* op, Tensor value, bool requires_grad, Fn&& backward) {
-    Node& n = push(op, std::move(value), requires_grad, false);
-    if (requires_grad) n.backward = Backward(std::forward<Fn>(backward));
-    return handle(nodes_.size() - 1);
-  }
   Node& push(const char* op, Tensor value, bool requires_grad, bool is_leaf);
   Var handle(size_t index) { return Var(this, uint32_t(index), generation_); }
   void accumulate(size_t index, Tensor g);
@@ -196,7 +217,24 @@ class Tape {
   std::vector<Node> nodes_;
   uint32_t generation_ = 0;
   bool in_backward_ = false;
+  bool anomaly_ = false;
+  std::vector<std::string> labels_;       // the OpLabel stack, innermost last
+  std::vector<Provenance> provenance_;    // [node index], filled only while anomaly_ is on
   friend class GradContext;
+};
+
+// While alive, ops recorded on `tape` carry this label in anomaly errors: `text` and the source
+// location where the label was made ("encoder step (model.cpp:42)"); nested labels join with " > ".
+//   OpLabel label(tape, "decoder step");   // every op below, until scope exit
+class OpLabel {
+ public:
+  explicit OpLabel(Tape& tape, std::string_view text = "", std::source_location where = std::source_location::current());
+  ~OpLabel();
+  OpLabel(const OpLabel&) = delete;
+  OpLabel& operator=(const OpLabel&) = delete;
+
+ private:
+  Tape& tape_;
 };
 
 // What a backward closure sees: the gradient of the node's output and its value, and ways to add
