@@ -1,0 +1,4 @@
+# Experiment 3 in its smallest mode (both tasks, 3 cells, T = 12, a few training steps, 32 held-out
+# sequences); --verify re-reads every CSV, metrics.json, claims.json and PNG.
+add_test(NAME long_range_smoke COMMAND long_range --quick --lengths 12 --hidden 8 --adding-budget 64 --order-budget 64
+         --eval-every 32 --heldout 32 --verify --out ${SEQGRAD_SMOKE_RUNS}/long_range)
