@@ -317,3 +317,17 @@ TEST_CASE("option helpers: lists, positivity and quick values name the option", 
   REQUIRE(parse(full, {}));
   CHECK(experiments::quick_or<int>(full, "steps", 7) == 50);
 }
+
+TEST_CASE("Run::save_models: every model under param/<key>/ with the resolved config", "[experiments]") {
+  TempDir tmp("expc-models");
+  experiments::Program p = make_program();
+  REQUIRE(parse(p, {"--out", tmp.path.string(), "--steps", "9"}));
+  experiments::Run run(p, "trained");
+  Tensor w = Tensor::from({2, 2}, {1, 2, 3, 4}), b = Tensor::from({2}, {0.5, -0.5}, DType::f64);
+  run.save_models({{"lstm/seed1", {{"l0.weight_ih", w}, {"l0.bias", b}}}, {"gru/seed1", {{"l0.bias", b}}}});
+  const nn::Checkpoint ckpt = nn::load_checkpoint((run.dir() / "checkpoint.sgck").string());
+  REQUIRE(ckpt.tensors.size() == 3);
+  CHECK(ckpt.tensors.at("param/lstm/seed1/l0.weight_ih").at({1, 0}) == 3);
+  CHECK(ckpt.tensors.at("param/gru/seed1/l0.bias").dtype() == DType::f64);
+  CHECK_THAT(ckpt.texts.at("config"), Catch::Contains("steps = 9"));
+}

@@ -17,6 +17,7 @@
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
+#include "nn/safetensors.h"  // module_tensors
 #include "optim/optim.h"
 
 namespace seqgrad::architecture_comparison {
@@ -410,6 +411,7 @@ Result train_sentiment(const ClassificationTask& task, CellKind cell, const Conf
   }
   sel.restore(model);
   r.best_epoch = std::max<int64_t>(sel.best_epoch, 0);
+  r.parameters = nn::module_tensors(model);
   r.metrics = {{"test_accuracy", accuracy(model, task.test, task.classes, rng)}};
   return r;
 }
@@ -483,6 +485,7 @@ Result train_tagging(const TaggingTask& task, CellKind cell, const Config& cfg) 
   }
   sel.restore(model);
   r.best_epoch = std::max<int64_t>(sel.best_epoch, 0);
+  r.parameters = nn::module_tensors(model);
   const auto [acc, f1] = tag_scores(model, task.test, tags, rng);
   r.metrics = {{"test_token_accuracy", acc}, {"test_macro_f1", f1}};
   return r;
@@ -523,7 +526,9 @@ Result train_char_lm(const data::CharCorpus& corpus, CellKind cell, const Config
     sel.offer(e.val_metric, epoch, model);
     if (cfg.on_epoch) cfg.on_epoch(epoch + 1, e.train_loss, e.val_metric);
   }
+  sel.restore(model);
   r.best_epoch = std::max<int64_t>(sel.best_epoch, 0);
+  r.parameters = nn::module_tensors(model);
   r.metrics = {{"val_bpc", r.epochs[size_t(r.best_epoch)].val_metric}};
   return r;
 }
@@ -587,6 +592,7 @@ Result train_forecast(const ForecastTask& task, CellKind cell, const Config& cfg
   }
   sel.restore(model);
   r.best_epoch = std::max<int64_t>(sel.best_epoch, 0);
+  r.parameters = nn::module_tensors(model);
   r.metrics = {{"test_rmse", forecast_rmse(model, task, test_pos, rng)}, {"persistence_rmse", persistence_rmse(task)}};
   return r;
 }

@@ -13,11 +13,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "autograd/tensor.h"
 #include "experiments/common/data.h"
 
 namespace seqgrad::architecture_comparison {
@@ -67,6 +69,7 @@ struct Result {
   int64_t best_epoch = 0;            // 0-based epoch with the best validation metric (model selected there)
   // Final metrics of the selected model, e.g. {"test_accuracy", 0.81}; deterministic.
   std::vector<std::pair<std::string, double>> metrics;
+  std::map<std::string, Tensor> parameters;  // the selected model's parameters by name (for checkpoints)
   double metric(const std::string& name) const;  // throws naming the metric when absent
   double seconds_per_epoch() const;              // mean of Epoch::seconds
   double cpu_seconds_per_epoch() const;          // mean of Epoch::cpu_seconds

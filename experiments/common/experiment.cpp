@@ -611,6 +611,14 @@ void Run::plot(const PlotSpec& spec) {
 
 void Run::save_checkpoint(const nn::Checkpoint& ckpt) { nn::save_checkpoint((dir_ / "checkpoint.sgck").string(), ckpt); }
 
+void Run::save_models(const std::map<std::string, NamedTensors>& models) {
+  nn::Checkpoint ckpt;
+  for (const auto& [key, params] : models)
+    for (const auto& [name, value] : params) ckpt.tensors["param/" + key + "/" + name] = value;
+  ckpt.texts["config"] = program_.resolved_config();
+  save_checkpoint(ckpt);
+}
+
 void Run::finish(const std::map<std::string, Value>& final_metrics) {
   std::string text = "{";
   size_t i = 0;

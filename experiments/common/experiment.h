@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "autograd/rng.h"
+#include "autograd/tensor.h"
 #include "nn/checkpoint.h"
 
 namespace seqgrad::experiments {
@@ -124,6 +125,11 @@ class Run {
   CsvLog& csv(const std::string& name, std::vector<std::string> columns);
   void plot(const PlotSpec& spec);  // renders now; if gnuplot is missing, throws saying how to install it
   void save_checkpoint(const nn::Checkpoint& ckpt);  // <run>/checkpoint.sgck, atomically
+  // The run's trained models in one checkpoint: model `key`'s parameter `name` as
+  // "param/<key>/<name>" (e.g. "param/lstm/seed1/l0.weight_ih"), and the resolved config as the text
+  // "config". Load one back with nn::get_module(ckpt, module, "param/<key>/").
+  using NamedTensors = std::map<std::string, Tensor>;
+  void save_models(const std::map<std::string, NamedTensors>& models);
   void finish(const std::map<std::string, Value>& final_metrics);  // metrics.json
 
  private:

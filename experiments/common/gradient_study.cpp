@@ -16,6 +16,7 @@
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
+#include "nn/safetensors.h"  // module_tensors
 #include "optim/optim.h"
 
 namespace seqgrad::gradient_study {
@@ -171,6 +172,7 @@ NetworkResult network_study(CellKind kind, const NetworkConfig& cfg) {
     if (cfg.on_step) cfg.on_step(step + 1, r.train_loss.back());
   }
   r.trained = probe(model, probe_batch);
+  r.parameters = nn::module_tensors(model);
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,7 @@ struct NetworkResult {
   int64_t num_parameters = 0;
   GradientProfile init, trained;
   std::vector<double> train_loss;  // per training step (batch MSE, before the update)
+  std::map<std::string, Tensor> parameters;  // the trained model's parameters by name (for checkpoints)
 };
 // A cell (2 inputs, `hidden` units) + Linear head on the last h, MSE on the adding problem. The
 // model, the data stream and the probe batch derive from cfg.seed only, so every cell sees the

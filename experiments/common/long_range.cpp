@@ -12,6 +12,7 @@
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
+#include "nn/safetensors.h"  // module_tensors
 #include "optim/optim.h"
 
 namespace seqgrad::long_range {
@@ -250,6 +251,7 @@ TrainResult train(const TrainConfig& cfg) {
     seen += cfg.batch;
     if (seen % every == 0 || seen >= budget) record();
   }
+  r.parameters = nn::module_tensors(model);
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,7 @@ struct TrainResult {
   double best_accuracy = 0;
   bool diverged = false;   // a non-finite training loss stopped the run
   std::vector<CurvePoint> curve;  // the first point is the untrained model
+  std::map<std::string, Tensor> parameters;  // the trained model's parameters by name (for checkpoints)
 };
 
 // The held-out set of (task, T): derived from seed, task and T only.

@@ -9,9 +9,10 @@
 // Each task folder: metrics/epochs.csv (per cell, seed and epoch: train loss, validation metric),
 // metrics/curves.csv (the same averaged over seeds), metrics/final.csv (per seed), metrics/summary.csv
 // (mean and std per cell), metrics/timing.csv (wall-clock and CPU seconds per epoch: measured, so NOT in
-// metrics.json), plots/val_curve.png and plots/train_loss.png, metrics.json, claims.json.
-// metrics.json is bitwise deterministic for a seed and config; claims.json is not, because the
-// speed claim quotes measured seconds.
+// metrics.json), plots/val_curve.png and plots/train_loss.png, metrics.json, and an empty claims.json:
+// the guide's claims are judged across the tasks, once, in overall/claims.json.
+// metrics.json is bitwise deterministic for a seed and config; overall/claims.json is not, because
+// the speed claim quotes measured seconds.
 //   architecture_comparison --quick                 # <= 4 min on 2 idle cores, real data
 //   architecture_comparison --config experiments/configs/architecture_comparison.ini   # full, ~1 h
 //   architecture_comparison --synthetic-data DIR    # writes tiny files into DIR and runs on them
@@ -216,6 +217,10 @@ TaskOutcome run_task(const experiments::Program& program, const TaskSpec& spec, 
       out.cells[c].seeds.push_back(spec.train(ac::parse_cell(cells[c]), cfg));
       progress.finish();
     }
+  std::map<std::string, experiments::Run::NamedTensors> models;  // the models selected on validation
+  for (const CellStats& cs : out.cells)
+    for (const ac::Result& r : cs.seeds) models[cs.cell + "/seed" + std::to_string(r.seed)] = r.parameters;
+  run.save_models(models);
   for (CellStats& cs : out.cells) {
     const ac::Result& r0 = cs.seeds.front();
     cs.parameters = r0.num_parameters;
@@ -284,7 +289,7 @@ TaskOutcome run_task(const experiments::Program& program, const TaskSpec& spec, 
             .title = spec.title + ": training loss per epoch (mean of " + std::to_string(seeds) + " seeds)",
             .x_label = "epoch", .y_label = "train loss"});
   run.finish(metrics);
-  experiments::write_claims(run, claims_for({&out}));
+  experiments::write_claims(run, {});  // the claims are judged across the tasks, in overall/
   std::printf("%s: done in %.1f s wall\n", spec.name.c_str(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return out;

@@ -93,6 +93,7 @@ std::vector<Claim> networks_part(const experiments::Program& program, const std:
   auto& summary = run.csv("summary", {"cell", "parameters", "ratio_init", "ratio_trained", "loss_init", "loss_trained"});
   std::map<std::string, experiments::Value> metrics;
   std::map<std::string, std::pair<double, double>> ratios;  // cell -> (init, trained)
+  std::map<std::string, experiments::Run::NamedTensors> models;  // the trained models, by cell
   for (const std::string& name : cells) {
     g::NetworkConfig c = cfg;
     experiments::Progress progress("networks: " + name, cfg.train_steps);
@@ -109,6 +110,7 @@ std::vector<Claim> networks_part(const experiments::Program& program, const std:
     metrics[name + "/loss_init"] = r.init.loss;
     metrics[name + "/loss_trained"] = r.trained.loss;
     ratios[name] = {r.init.ratio(), r.trained.ratio()};
+    models[name] = r.parameters;
     std::printf("networks: %-5s |dL/dh_0|/|dL/dh_T-1| = %.3g at init, %.3g after %lld steps (probe MSE %.4f -> %.4f)\n",
                 name.c_str(), r.init.ratio(), r.trained.ratio(), static_cast<long long>(cfg.train_steps), r.init.loss,
                 r.trained.loss);
@@ -121,6 +123,7 @@ std::vector<Claim> networks_part(const experiments::Program& program, const std:
             .y_label = "MSE"});
   metrics["T"] = cfg.T;
   metrics["train_steps"] = cfg.train_steps;
+  run.save_models(models);
   run.finish(metrics);
 
   std::vector<Claim> claims;

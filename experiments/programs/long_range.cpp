@@ -224,6 +224,9 @@ std::vector<Claim> task_part(const experiments::Program& program, lrange::Task t
   run.plot({.name = "loss", .csv = "curves", .x = "sequences", .y = {"loss"}, .group_by = "series", .log_y = true,
             .title = pretty + ": held-out " + (task == lrange::Task::adding ? "MSE" : "cross-entropy"),
             .x_label = "training sequences seen", .y_label = "held-out loss"});
+  std::map<std::string, experiments::Run::NamedTensors> models;  // every trained model, by series
+  for (const Timed& t : runs) models[series(t.result)] = t.result.parameters;
+  run.save_models(models);
   metrics["budget"] = budget;
   metrics["heldout"] = s.base.heldout;
   metrics["hidden"] = s.base.hidden;
