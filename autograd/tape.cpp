@@ -253,8 +253,8 @@ void Tape::check_gradient(size_t index, const std::string& source) {
                      n.grad.describe() + " gradient of node #" + std::to_string(index) + " (op '" + n.op + "')");
 }
 
-OpLabel::OpLabel(Tape& tape, std::string_view text, std::source_location where) : tape_(tape) {
-  const std::string at = std::filesystem::path(where.file_name()).filename().string() + ":" + std::to_string(where.line());
+OpLabel::OpLabel(Tape& tape, std::string_view text, const char* file, int line) : tape_(tape) {
+  const std::string at = std::filesystem::path(file).filename().string() + ":" + std::to_string(line);
   tape_.labels_.push_back(text.empty() ? at : std::string(text) + " (" + at + ")");
 }
 

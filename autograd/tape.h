@@ -8,7 +8,6 @@
 #include <functional>
 #include <initializer_list>
 #include <new>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -228,7 +227,9 @@ class Tape {
 //   OpLabel label(tape, "decoder step");   // every op below, until scope exit
 class OpLabel {
  public:
-  explicit OpLabel(Tape& tape, std::string_view text = "", std::source_location where = std::source_location::current());
+  // file/line default to the caller's (the builtins, not std::source_location, which clang 14
+  // cannot provide with libstdc++ 12).
+  explicit OpLabel(Tape& tape, std::string_view text = "", const char* file = __builtin_FILE(), int line = __builtin_LINE());
   ~OpLabel();
   OpLabel(const OpLabel&) = delete;
   OpLabel& operator=(const OpLabel&) = delete;

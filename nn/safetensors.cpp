@@ -28,11 +28,13 @@ struct Json {
   std::vector<Json> items;
   std::vector<std::pair<std::string, Json>> members;
 
+  Json();  // defined below, where Json is complete (clang needs it for the vector of pairs)
   const char* kind_name() const {
     static const char* names[] = {"null", "boolean", "number", "string", "array", "object"};
     return names[kind];
   }
 };
+Json::Json() = default;
 
 class JsonParser {
  public:

@@ -331,3 +331,18 @@ TEST_CASE("Run::save_models: every model under param/<key>/ with the resolved co
   CHECK(ckpt.tensors.at("param/gru/seed1/l0.bias").dtype() == DType::f64);
   CHECK_THAT(ckpt.texts.at("config"), Catch::Contains("steps = 9"));
 }
+
+// Regression (fuzz_config, timeout-0148c32d…): Boost 1.74's error message formatting looped forever
+// on an unknown key holding its placeholder "%canonical_option%". The input is the fuzzer's.
+TEST_CASE("Program: option names or values holding Boost placeholders fail fast with a message", "[experiments]") {
+  TempDir tmp("expc-percent");
+  const fs::path ini = tmp.path / "fuzzed.ini";
+  std::ofstream(ini, std::ios::binary) << std::string("st%canonical_option%comme=&3\x0equick = trun\n");
+  CHECK_THAT(parse_error({"--config", ini.string()}),
+             Catch::Contains("st%canonical_option%comme") && Catch::Contains("fuzzed.ini"));
+  CHECK_THAT(parse_error({"--st%canonical_option%x", "1"}), Catch::Contains("st%canonical_option%x"));
+  CHECK_THAT(parse_error({"--steps", "4%value%"}), Catch::Contains("4%value%"));
+  experiments::Program p = make_program();
+  REQUIRE(parse(p, {"--cell", "50%"}));  // a '%' in a valid value is fine
+  CHECK(p.get<std::string>("cell") == "50%");
+}

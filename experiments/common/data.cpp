@@ -286,12 +286,14 @@ struct Json {
   std::vector<std::pair<std::string, Json>> members;  // object, in file order
   int64_t line = 0;                                   // where the value starts
 
+  Json();  // out of line: clang needs Json complete for the vector of pairs
   const Json* find(std::string_view key) const {
     for (const auto& [k, v] : members)
       if (k == key) return &v;
     return nullptr;
   }
 };
+Json::Json() = default;
 
 class JsonParser {
  public:

@@ -255,6 +255,12 @@ const std::string& Program::name() const { return impl_->name; }
 const po::variables_map& Program::vm() const { return impl_->vm; }
 const std::vector<std::string>& Program::command_line() const { return impl_->argv; }
 
+std::string option_error(const po::error& e, const std::vector<std::string>& tokens) {
+  for (const std::string& t : tokens)
+    if (t.find('%') != std::string::npos) return "invalid option or value in '" + t + "'";
+  return e.what();
+}
+
 bool Program::parse(int argc, char** argv) {
   Impl& m = *impl_;
   m.argv.assign(argv, argv + argc);
@@ -266,7 +272,7 @@ bool Program::parse(int argc, char** argv) {
     reject_negative_unsigned(parsed, all);
     po::store(parsed, m.vm);
   } catch (const po::error& e) {
-    throw std::invalid_argument(std::string(e.what()));
+    throw std::invalid_argument(option_error(e, m.argv));
   }
   if (m.vm.count("help")) {
     std::ostringstream help;
@@ -277,8 +283,15 @@ bool Program::parse(int argc, char** argv) {
   if (m.vm.count("config")) {
     // Values already stored from the command line are kept: po::store never overwrites them.
     const std::string path = m.vm["config"].as<std::string>();
-    std::ifstream in(path);
-    if (!in) throw std::invalid_argument("--config: cannot read config file '" + path + "'");
+    std::ifstream file(path);
+    if (!file) throw std::invalid_argument("--config: cannot read config file '" + path + "'");
+    std::ostringstream text;
+    text << file.rdbuf();
+    std::vector<std::string> lines;
+    std::istringstream in(text.str());
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    in.clear();
+    in.seekg(0);
     try {
       po::parsed_options parsed = po::parse_config_file(in, all, /*allow_unregistered=*/false);
       for (const po::option& o : parsed.options)
@@ -286,14 +299,16 @@ bool Program::parse(int argc, char** argv) {
           throw std::invalid_argument("option '" + o.string_key + "' is not allowed in a config file");
       reject_negative_unsigned(parsed, all);
       po::store(parsed, m.vm);
-    } catch (const std::logic_error& e) {  // po::error and our own
+    } catch (const po::error& e) {
+      throw std::invalid_argument(option_error(e, lines) + " (in config file " + path + ")");
+    } catch (const std::invalid_argument& e) {  // our own checks
       throw std::invalid_argument(std::string(e.what()) + " (in config file " + path + ")");
     }
   }
   try {
     po::notify(m.vm);
   } catch (const po::error& e) {
-    throw std::invalid_argument(std::string(e.what()));
+    throw std::invalid_argument(option_error(e, m.argv));
   }
   const int threads = m.vm["threads"].as<int>();
   if (threads < 0)

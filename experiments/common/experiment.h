@@ -76,6 +76,12 @@ class Program {
   std::shared_ptr<Impl> impl_;
 };
 
+// The message of a Boost.Program_options error, safe for any input: Boost 1.74's po::error::what()
+// loops forever when an option name or value holds one of its own placeholders ("%value%",
+// "%canonical_option%", ...), substituting the token into itself (found by fuzzing the config
+// parser). When a token holds a '%', the message names that token instead of asking Boost.
+std::string option_error(const po::error& e, const std::vector<std::string>& tokens);
+
 // A value in metrics: number or text.
 using Value = std::variant<double, int64_t, std::string>;
 

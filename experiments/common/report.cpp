@@ -188,6 +188,8 @@ Json parse_json(std::string_view text, const std::string& what) {
 
 Json read_json_file(const fs::path& path) { return parse_json(read_file(path), path.string()); }
 
+Json::Json() = default;
+
 double Json::number() const {
   if (kind != Kind::number) throw std::invalid_argument("json: not a number: " + display());
   return std::strtod(text.c_str(), nullptr);

@@ -39,6 +39,7 @@ struct Json {
   std::string text;  // number: its source text; string: the decoded (UTF-8) string
   std::vector<Json> items;                             // array
   std::vector<std::pair<std::string, Json>> members;   // object, in file order
+  Json();  // out of line: clang needs Json complete for the vector of pairs
 
   double number() const;                      // throws unless a number
   const Json* find(const std::string& key) const;  // object member or nullptr

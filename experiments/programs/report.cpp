@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
       po::store(po::parse_command_line(argc, argv, options), vm);
       po::notify(vm);
     } catch (const po::error& e) {
-      throw std::invalid_argument(e.what());
+      throw std::invalid_argument(seqgrad::experiments::option_error(e, std::vector<std::string>(argv, argv + argc)));
     }
     if (vm.count("help")) {
       std::cout << "Usage: report [options]\nCollects experiment run folders into one Markdown report.\n\n" << options;
