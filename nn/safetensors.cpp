@@ -13,260 +13,13 @@
 
 #include "nn/checkpoint.h"
 #include "nn/file_io.h"
+#include "nn/json.h"
 
 namespace seqgrad::nn {
 
 static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
 
 namespace {
-
-// ---- JSON: just enough for safetensors headers ------------------------------------------------
-
-struct Json {
-  enum Kind { null, boolean, number, string, array, object } kind = null;
-  std::string text;  // string value, or the number literal
-  std::vector<Json> items;
-  std::vector<std::pair<std::string, Json>> members;
-
-  Json();  // defined below, where Json is complete (clang needs it for the vector of pairs)
-  const char* kind_name() const {
-    static const char* names[] = {"null", "boolean", "number", "string", "array", "object"};
-    return names[kind];
-  }
-};
-Json::Json() = default;
-
-class JsonParser {
- public:
-  JsonParser(std::string_view s, const std::string& what) : s_(s), what_(what) {}
-
-  Json parse_document() {
-    skip_ws();
-    if (peek() != '{') error("the header must be a JSON object");
-    Json v = value(0);
-    skip_ws();
-    if (pos_ != s_.size()) error("unexpected text after the JSON object");
-    return v;
-  }
-
- private:
-  static constexpr int kMaxDepth = 32;
-
-  [[noreturn]] void error(const std::string& msg) const {
-    throw std::runtime_error("safetensors '" + what_ + "': bad header JSON at byte " + std::to_string(pos_) + ": " +
-                             msg);
-  }
-  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
-  bool at_end() const { return pos_ >= s_.size(); }
-  void skip_ws() {
-    while (!at_end() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
-  }
-  void expect(char c) {
-    if (peek() != c || at_end()) error(std::string("expected '") + c + "'");
-    ++pos_;
-  }
-  void literal(std::string_view word) {
-    if (s_.substr(pos_, word.size()) != word) error("invalid literal");
-    pos_ += word.size();
-  }
-
-  Json value(int depth) {
-    if (depth > kMaxDepth) error("nesting deeper than " + std::to_string(kMaxDepth));
-    skip_ws();
-    if (at_end()) error("unexpected end of header");
-    Json v;
-    char c = peek();
-    if (c == '{') {
-      v.kind = Json::object;
-      ++pos_;
-      skip_ws();
-      if (peek() == '}' && !at_end()) {
-        ++pos_;
-        return v;
-      }
-      for (;;) {
-        skip_ws();
-        if (peek() != '"' || at_end()) error("expected a string key");
-        std::string key = string_body();
-        for (auto& [k, _] : v.members)
-          if (k == key) error("duplicate key \"" + key + "\"");
-        skip_ws();
-        expect(':');
-        Json item = value(depth + 1);
-        v.members.emplace_back(std::move(key), std::move(item));
-        skip_ws();
-        if (peek() == ',' && !at_end()) {
-          ++pos_;
-          continue;
-        }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '[') {
-      v.kind = Json::array;
-      ++pos_;
-      skip_ws();
-      if (peek() == ']' && !at_end()) {
-        ++pos_;
-        return v;
-      }
-      for (;;) {
-        v.items.push_back(value(depth + 1));
-        skip_ws();
-        if (peek() == ',' && !at_end()) {
-          ++pos_;
-          continue;
-        }
-        expect(']');
-        return v;
-      }
-    }
-    if (c == '"') {
-      v.kind = Json::string;
-      v.text = string_body();
-      return v;
-    }
-    if (c == 't' || c == 'f' || c == 'n') {
-      const std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
-      literal(word);
-      if (c != 'n') v.kind = Json::boolean;
-      v.text = word;
-      return v;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Json::number;
-      v.text = number();
-      return v;
-    }
-    error(std::string("unexpected character '") + c + "'");
-  }
-
-  std::string number() {
-    size_t start = pos_;
-    auto digits = [&] {
-      size_t d = pos_;
-      while (!at_end() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      if (pos_ == d) error("malformed number");
-    };
-    if (peek() == '-') ++pos_;
-    if (peek() == '0') {
-      ++pos_;
-    } else {
-      digits();
-    }
-    if (peek() == '.') {
-      ++pos_;
-      digits();
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      ++pos_;
-      if (peek() == '+' || peek() == '-') ++pos_;
-      digits();
-    }
-    return std::string(s_.substr(start, pos_ - start));
-  }
-
-  unsigned hex4() {
-    if (pos_ + 4 > s_.size()) error("truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= unsigned(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
-      else error("bad hex digit in \\u escape");
-    }
-    return v;
-  }
-
-  static void append_utf8(std::string& out, unsigned cp) {
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18));
-      out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
-  }
-
-  // At the opening quote; returns the decoded string.
-  std::string string_body() {
-    ++pos_;
-    std::string out;
-    for (;;) {
-      if (at_end()) error("unterminated string");
-      char c = s_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) error("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (at_end()) error("unterminated escape");
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned cp = hex4();
-          if (cp >= 0xDC00 && cp <= 0xDFFF) error("lone low surrogate");
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (s_.substr(pos_, 2) != "\\u") error("lone high surrogate");
-            pos_ += 2;
-            unsigned lo = hex4();
-            if (lo < 0xDC00 || lo > 0xDFFF) error("bad low surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default: error(std::string("bad escape '\\") + e + "'");
-      }
-    }
-  }
-
-  std::string_view s_;
-  const std::string& what_;
-  size_t pos_ = 0;
-};
-
-void write_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 // ---- header interpretation -------------------------------------------------------------------
 
@@ -287,7 +40,7 @@ struct Header {
 }
 
 uint64_t to_u64(const Json& v, const std::string& what, const std::string& field) {
-  if (v.kind != Json::number) fail(what, field + " must be a non-negative integer, got a " + v.kind_name());
+  if (v.kind != Json::Kind::number) fail(what, field + " must be a non-negative integer, got a " + v.kind_name());
   const std::string& t = v.text;
   if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos)
     fail(what, field + " must be a non-negative integer, got " + t);
@@ -305,15 +58,15 @@ Header interpret(const Json& root, uint64_t data_size, const std::string& what) 
   Header h;
   for (const auto& [name, v] : root.members) {
     if (name == "__metadata__") {
-      if (v.kind != Json::object) fail(what, "__metadata__ must be an object of strings");
+      if (v.kind != Json::Kind::object) fail(what, "__metadata__ must be an object of strings");
       for (const auto& [k, s] : v.members) {
-        if (s.kind != Json::string) fail(what, "__metadata__ value \"" + k + "\" is not a string");
+        if (s.kind != Json::Kind::string) fail(what, "__metadata__ value \"" + k + "\" is not a string");
         h.metadata[k] = s.text;
       }
       continue;
     }
     const std::string t = "tensor '" + name + "'";
-    if (v.kind != Json::object) fail(what, t + ": entry must be an object");
+    if (v.kind != Json::Kind::object) fail(what, t + ": entry must be an object");
     const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
     for (const auto& [k, f] : v.members) {
       if (k == "dtype") dtype = &f;
@@ -324,7 +77,7 @@ Header interpret(const Json& root, uint64_t data_size, const std::string& what) 
     if (!dtype || !shape || !offsets) fail(what, t + ": needs dtype, shape and data_offsets");
     Entry e;
     e.name = name;
-    if (dtype->kind != Json::string) fail(what, t + ": dtype must be a string");
+    if (dtype->kind != Json::Kind::string) fail(what, t + ": dtype must be a string");
     if (dtype->text == "F32") e.dtype = DType::f32;
     else if (dtype->text == "F64") e.dtype = DType::f64;
     else {
@@ -335,7 +88,7 @@ Header interpret(const Json& root, uint64_t data_size, const std::string& what) 
       fail(what, t + ": " + (is_known ? "unsupported" : "unknown") + " dtype '" + dtype->text +
                      "' (seqgrad reads F32 and F64)");
     }
-    if (shape->kind != Json::array) fail(what, t + ": shape must be an array");
+    if (shape->kind != Json::Kind::array) fail(what, t + ": shape must be an array");
     if (shape->items.size() > size_t(Shape::kMaxRank))
       fail(what, t + ": rank " + std::to_string(shape->items.size()) + " exceeds the maximum " +
                      std::to_string(Shape::kMaxRank));
@@ -348,7 +101,7 @@ Header interpret(const Json& root, uint64_t data_size, const std::string& what) 
       nbytes *= n;
       e.shape.push_back(int64_t(n));
     }
-    if (offsets->kind != Json::array || offsets->items.size() != 2)
+    if (offsets->kind != Json::Kind::array || offsets->items.size() != 2)
       fail(what, t + ": data_offsets must be [begin, end]");
     e.begin = to_u64(offsets->items[0], what, t + " data_offsets");
     e.end = to_u64(offsets->items[1], what, t + " data_offsets");
@@ -390,7 +143,13 @@ uint64_t get_u64_le(const char* p) {
 
 // Validates the header length and parses the header; `header_len` bytes start at byte 8.
 Header parse_header(std::string_view json, uint64_t data_size, const std::string& what) {
-  Json root = JsonParser(json, what).parse_document();
+  Json root;
+  try {
+    root = parse_json(json, {.max_depth = 32});
+  } catch (const JsonError& e) {
+    fail(what, "bad header JSON at byte " + std::to_string(e.byte) + ": " + e.problem);
+  }
+  if (root.kind != Json::Kind::object) fail(what, "bad header JSON: the header must be a JSON object");
   return interpret(root, data_size, what);
 }
 
@@ -426,16 +185,16 @@ std::string encode_safetensors(const std::map<std::string, Tensor>& tensors,
     for (const auto& [k, v] : metadata) {
       if (!first) json += ',';
       first = false;
-      write_json_string(json, k);
+      json += json_quote(k);
       json += ':';
-      write_json_string(json, v);
+      json += json_quote(v);
     }
     json += '}';
   }
   uint64_t offset = 0;
   for (const auto& [name, t] : order) {
     if (json.size() > 1) json += ',';
-    write_json_string(json, *name);
+    json += json_quote(*name);
     json += ":{\"dtype\":\"";
     json += t->dtype() == DType::f32 ? "F32" : "F64";
     json += "\",\"shape\":[";

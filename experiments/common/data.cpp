@@ -18,6 +18,8 @@
 #include <tuple>
 #include <utility>
 
+#include "nn/json.h"
+
 namespace seqgrad::experiments::data {
 
 namespace {
@@ -275,243 +277,6 @@ void distribute(std::vector<T>&& items, std::vector<T>& train, std::vector<T>& v
   }
 }
 
-// ---- a minimal JSON reader (RFC 8259 values; enough for the fixtures and robust to anything) -----
-
-struct Json {
-  enum class Kind { null, boolean, number, string, array, object } kind = Kind::null;
-  bool boolean = false;
-  double number = 0;
-  std::string string;
-  std::vector<Json> items;                            // array
-  std::vector<std::pair<std::string, Json>> members;  // object, in file order
-  int64_t line = 0;                                   // where the value starts
-
-  Json();  // out of line: clang needs Json complete for the vector of pairs
-  const Json* find(std::string_view key) const {
-    for (const auto& [k, v] : members)
-      if (k == key) return &v;
-    return nullptr;
-  }
-};
-Json::Json() = default;
-
-class JsonParser {
- public:
-  JsonParser(std::string_view text, std::string file) : s_(text), file_(std::move(file)) {}
-
-  Json parse_document() {
-    skip_space();
-    Json value = parse_value(0);
-    skip_space();
-    if (pos_ < s_.size()) error("unexpected " + quote(s_.substr(pos_, 10)) + " after the JSON value");
-    return value;
-  }
-
- private:
-  [[noreturn]] void error(const std::string& problem) const { fail(file_, line_, "bad JSON: " + problem); }
-
-  void skip_space() {
-    while (pos_ < s_.size()) {
-      char c = s_[pos_];
-      if (c == '\n') ++line_;
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
-      ++pos_;
-    }
-  }
-
-  char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
-
-  void expect(char c) {
-    if (pos_ >= s_.size()) error(std::string("expected '") + c + "' but the file ends");
-    if (s_[pos_] != c) error(std::string("expected '") + c + "', found " + quote(s_.substr(pos_, 10)));
-    ++pos_;
-  }
-
-  Json parse_value(int depth) {
-    if (depth > 64) error("nested more than 64 levels deep");
-    if (pos_ >= s_.size()) error("expected a value but the file ends");
-    Json v;
-    v.line = line_;
-    char c = s_[pos_];
-    if (c == '[') {
-      v.kind = Json::Kind::array;
-      ++pos_;
-      skip_space();
-      if (peek() == ']') {
-        ++pos_;
-        return v;
-      }
-      while (true) {
-        skip_space();
-        v.items.push_back(parse_value(depth + 1));
-        skip_space();
-        if (peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        expect(']');
-        return v;
-      }
-    }
-    if (c == '{') {
-      v.kind = Json::Kind::object;
-      ++pos_;
-      skip_space();
-      if (peek() == '}') {
-        ++pos_;
-        return v;
-      }
-      while (true) {
-        skip_space();
-        if (peek() != '"') error("expected a string key, found " + quote(s_.substr(pos_, 10)));
-        std::string key = parse_string();
-        skip_space();
-        expect(':');
-        skip_space();
-        Json member = parse_value(depth + 1);
-        v.members.emplace_back(std::move(key), std::move(member));
-        skip_space();
-        if (peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        expect('}');
-        return v;
-      }
-    }
-    if (c == '"') {
-      v.kind = Json::Kind::string;
-      v.string = parse_string();
-      return v;
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Json::Kind::number;
-      v.number = parse_number_token();
-      return v;
-    }
-    for (auto [word, kind, value] : {std::tuple{"null", Json::Kind::null, false},
-                                     std::tuple{"true", Json::Kind::boolean, true},
-                                     std::tuple{"false", Json::Kind::boolean, false}}) {
-      if (s_.substr(pos_, std::strlen(word)) == word) {
-        pos_ += std::strlen(word);
-        v.kind = kind;
-        v.boolean = value;
-        return v;
-      }
-    }
-    error("unexpected " + quote(s_.substr(pos_, 10)));
-  }
-
-  double parse_number_token() {
-    size_t start = pos_;
-    auto digits = [&] {
-      size_t d = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      return pos_ - d;
-    };
-    if (peek() == '-') ++pos_;
-    if (peek() == '0') {
-      ++pos_;
-    } else if (digits() == 0) {
-      error("malformed number " + quote(s_.substr(start, 10)));
-    }
-    if (peek() == '.') {
-      ++pos_;
-      if (digits() == 0) error("malformed number " + quote(s_.substr(start, pos_ - start)));
-    }
-    if (peek() == 'e' || peek() == 'E') {
-      ++pos_;
-      if (peek() == '+' || peek() == '-') ++pos_;
-      if (digits() == 0) error("malformed number " + quote(s_.substr(start, pos_ - start)));
-    }
-    double value = 0;
-    auto [end, ec] = std::from_chars(s_.data() + start, s_.data() + pos_, value);
-    if (ec != std::errc() || end != s_.data() + pos_) error("number out of range " + quote(s_.substr(start, pos_ - start)));
-    return value;
-  }
-
-  uint32_t parse_hex4() {
-    if (pos_ + 4 > s_.size()) error("truncated \\u escape");
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char h = s_[pos_++];
-      v <<= 4;
-      if (h >= '0' && h <= '9') v |= uint32_t(h - '0');
-      else if (h >= 'a' && h <= 'f') v |= uint32_t(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') v |= uint32_t(h - 'A' + 10);
-      else error("bad \\u escape");
-    }
-    return v;
-  }
-
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xc0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xe0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-      out += static_cast<char>(0xf0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-      out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-  }
-
-  // A string starting at '"'; the bytes are already known to be valid UTF-8.
-  std::string parse_string() {
-    expect('"');
-    std::string out;
-    while (true) {
-      if (pos_ >= s_.size()) error("unterminated string");
-      char c = s_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20)
-        error(c == '\n' ? "unterminated string (newline inside)" : "control character inside a string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= s_.size()) error("unterminated string");
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          uint32_t cp = parse_hex4();
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (s_.substr(pos_, 2) != "\\u") error("unpaired surrogate in \\u escape");
-            pos_ += 2;
-            uint32_t low = parse_hex4();
-            if (low < 0xdc00 || low > 0xdfff) error("unpaired surrogate in \\u escape");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-            error("unpaired surrogate in \\u escape");
-          }
-          append_utf8(out, cp);
-          break;
-        }
-        default: error("bad escape " + quote(std::string("\\") + e));
-      }
-    }
-  }
-
-  std::string_view s_;
-  std::string file_;
-  size_t pos_ = 0;
-  int64_t line_ = 1;
-};
-
 // ---- universal tags -------------------------------------------------------------------------------
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
@@ -651,25 +416,30 @@ std::vector<TextExample> parse_sentiment(std::string_view bytes, const fs::path&
   const std::string name = file.string();
   check_utf8(bytes, name);
   if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
-  Json doc = JsonParser(bytes, name).parse_document();
-  if (doc.kind != Json::Kind::array) fail(file, doc.line, "expected a JSON array of {\"text\", \"class\"} records");
+  nn::Json doc;
+  try {
+    doc = nn::parse_json(bytes);
+  } catch (const nn::JsonError& e) {
+    fail(file, e.line, "bad JSON: " + e.problem);
+  }
+  if (doc.kind != nn::Json::Kind::array) fail(file, doc.line, "expected a JSON array of {\"text\", \"class\"} records");
   std::vector<TextExample> out;
   for (size_t i = 0; i < doc.items.size(); ++i) {
-    const Json& r = doc.items[i];
+    const nn::Json& r = doc.items[i];
     std::string where = "record " + std::to_string(i + 1) + ": ";
-    if (r.kind != Json::Kind::object) fail(file, r.line, where + "expected an object {\"text\", \"class\"}");
-    const Json* text = r.find("text");
-    const Json* cls = r.find("class");
-    if (!text || text->kind != Json::Kind::string) fail(file, r.line, where + "missing string field \"text\"");
+    if (r.kind != nn::Json::Kind::object) fail(file, r.line, where + "expected an object {\"text\", \"class\"}");
+    const nn::Json* text = r.find("text");
+    const nn::Json* cls = r.find("class");
+    if (!text || text->kind != nn::Json::Kind::string) fail(file, r.line, where + "missing string field \"text\"");
     if (!cls) fail(file, r.line, where + "missing field \"class\" (the label)");
-    if (cls->kind == Json::Kind::null) {
+    if (cls->kind == nn::Json::Kind::null) {
       if (i + 1 == doc.items.size()) break;  // the fixtures' terminator record
       fail(file, cls->line, where + "\"class\" is null (only the final record may be)");
     }
-    if (cls->kind != Json::Kind::number || (cls->number != 0 && cls->number != 1))
+    if (cls->kind != nn::Json::Kind::number || (cls->number() != 0 && cls->number() != 1))
       fail(file, cls->line, where + "\"class\" must be 0 or 1");
-    if (trim(text->string).empty()) fail(file, text->line, where + "empty \"text\"");
-    out.push_back({text->string, static_cast<int64_t>(cls->number), name, r.line});
+    if (trim(text->text).empty()) fail(file, text->line, where + "empty \"text\"");
+    out.push_back({text->text, static_cast<int64_t>(cls->number()), name, r.line});
   }
   if (out.empty()) fail(file, "no records");
   return out;

@@ -33,6 +33,7 @@
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
 #include "nn/checkpoint.h"
+#include "nn/json.h"
 
 namespace seqgrad::experiments {
 
@@ -89,7 +90,7 @@ using Value = std::variant<double, int64_t, std::string>;
 // bit-comparable; "nan", "inf", "-inf" for non-finite values.
 std::string format_number(double v);
 // `s` as a JSON string literal, quotes included (", \ and control characters escaped).
-std::string json_quote(std::string_view s);
+using nn::json_quote;
 // A Value as JSON: numbers as format_number (non-finite ones as the strings "nan", "inf", "-inf",
 // which JSON cannot represent as numbers), text quoted.
 std::string json_value(const Value& v);

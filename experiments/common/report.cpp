@@ -16,157 +16,7 @@ namespace seqgrad::experiments {
 
 namespace fs = std::filesystem;
 
-// ---- JSON ---------------------------------------------------------------------------------------
-
 namespace {
-
-struct JsonParser {
-  std::string_view s;
-  std::string what;
-  size_t i = 0;
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    size_t line = 1, col = 1;
-    for (size_t k = 0; k < i && k < s.size(); ++k) {
-      if (s[k] == '\n') ++line, col = 1;
-      else ++col;
-    }
-    throw std::invalid_argument(what + ": " + problem + " at line " + std::to_string(line) + ", column " + std::to_string(col));
-  }
-  void ws() {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-  }
-  bool eat(char c) {
-    ws();
-    if (i < s.size() && s[i] == c) return ++i, true;
-    return false;
-  }
-  void expect(char c) {
-    if (!eat(c)) fail(std::string("expected '") + c + "'");
-  }
-  static void utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18));
-      out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
-  }
-  uint32_t hex4() {
-    if (i + 4 > s.size()) fail("truncated \\u escape");
-    uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) {
-      char c = s[i++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') v |= uint32_t(c - '0');
-      else if (c >= 'a' && c <= 'f') v |= uint32_t(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') v |= uint32_t(c - 'A' + 10);
-      else fail("bad \\u escape");
-    }
-    return v;
-  }
-  std::string string() {
-    expect('"');
-    std::string out;
-    while (true) {
-      if (i >= s.size()) fail("unterminated string");
-      char c = s[i++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (i >= s.size()) fail("unterminated string");
-      switch (char e = s[i++]) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          uint32_t cp = hex4();
-          if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < s.size() && s[i] == '\\' && s[i + 1] == 'u') {
-            i += 2;
-            uint32_t lo = hex4();
-            if (lo < 0xDC00 || lo >= 0xE000) fail("bad surrogate pair");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          }
-          utf8(out, cp);
-          break;
-        }
-        default: fail(std::string("bad escape '\\") + e + "'");
-      }
-    }
-  }
-  Json value(int depth) {
-    if (depth > 200) fail("nesting too deep");
-    ws();
-    if (i >= s.size()) fail("unexpected end of input");
-    Json v;
-    char c = s[i];
-    if (c == '{') {
-      ++i;
-      v.kind = Json::Kind::object;
-      if (eat('}')) return v;
-      do {
-        ws();
-        std::string key = string();
-        expect(':');
-        v.members.emplace_back(std::move(key), value(depth + 1));
-      } while (eat(','));
-      expect('}');
-    } else if (c == '[') {
-      ++i;
-      v.kind = Json::Kind::array;
-      if (eat(']')) return v;
-      do v.items.push_back(value(depth + 1));
-      while (eat(','));
-      expect(']');
-    } else if (c == '"') {
-      v.kind = Json::Kind::string;
-      v.text = string();
-    } else if (s.substr(i, 4) == "true" || s.substr(i, 5) == "false") {
-      v.kind = Json::Kind::boolean;
-      v.boolean = c == 't';
-      i += v.boolean ? 4 : 5;
-    } else if (s.substr(i, 4) == "null") {
-      i += 4;
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      // -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?
-      size_t start = i;
-      auto digits = [&] {
-        size_t b = i;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-        if (i == b) fail("bad number");
-      };
-      if (s[i] == '-') ++i;
-      if (i < s.size() && s[i] == '0') ++i;
-      else digits();
-      if (i < s.size() && s[i] == '.') ++i, digits();
-      if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-        ++i;
-        if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-        digits();
-      }
-      v.kind = Json::Kind::number;
-      v.text = std::string(s.substr(start, i - start));
-    } else {
-      fail(std::string("unexpected character '") + c + "'");
-    }
-    return v;
-  }
-};
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -179,51 +29,14 @@ std::string read_file(const fs::path& path) {
 }  // namespace
 
 Json parse_json(std::string_view text, const std::string& what) {
-  JsonParser p{text, what};
-  Json v = p.value(0);
-  p.ws();
-  if (p.i != text.size()) p.fail("trailing characters");
-  return v;
+  try {
+    return nn::parse_json(text);
+  } catch (const nn::JsonError& e) {
+    throw std::invalid_argument(what + ": " + e.what());
+  }
 }
 
 Json read_json_file(const fs::path& path) { return parse_json(read_file(path), path.string()); }
-
-Json::Json() = default;
-
-double Json::number() const {
-  if (kind != Kind::number) throw std::invalid_argument("json: not a number: " + display());
-  return std::strtod(text.c_str(), nullptr);
-}
-
-const Json* Json::find(const std::string& key) const {
-  for (const auto& [k, v] : members)
-    if (k == key) return &v;
-  return nullptr;
-}
-
-std::string Json::display() const {
-  switch (kind) {
-    case Kind::null: return "null";
-    case Kind::boolean: return boolean ? "true" : "false";
-    case Kind::number:
-    case Kind::string: return text;
-    case Kind::array: {
-      std::string out = "[";
-      for (size_t k = 0; k < items.size(); ++k)
-        out += (k ? ", " : "") + (items[k].kind == Kind::string ? json_quote(items[k].text) : items[k].display());
-      return out + "]";
-    }
-    case Kind::object: {
-      std::string out = "{";
-      for (size_t k = 0; k < members.size(); ++k) {
-        const Json& v = members[k].second;
-        out += (k ? ", " : "") + json_quote(members[k].first) + ": " + (v.kind == Kind::string ? json_quote(v.text) : v.display());
-      }
-      return out + "}";
-    }
-  }
-  return "";
-}
 
 // ---- claims -------------------------------------------------------------------------------------
 

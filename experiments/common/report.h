@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "experiments/common/experiment.h"
+#include "nn/json.h"
 
 namespace seqgrad::experiments {
 
@@ -31,20 +32,8 @@ void write_claims(const Run& run, const std::vector<Claim>& claims);
 void write_claims(const std::filesystem::path& run_dir, const std::vector<Claim>& claims);
 std::vector<Claim> read_claims(const std::filesystem::path& claims_json);
 
-// A parsed JSON value. Numbers keep their source text (`text`), so a metric is shown exactly as
-// written; `number()` converts it. Objects keep their key order.
-struct Json {
-  enum class Kind { null, boolean, number, string, array, object } kind = Kind::null;
-  bool boolean = false;
-  std::string text;  // number: its source text; string: the decoded (UTF-8) string
-  std::vector<Json> items;                             // array
-  std::vector<std::pair<std::string, Json>> members;   // object, in file order
-  Json();  // out of line: clang needs Json complete for the vector of pairs
-
-  double number() const;                      // throws unless a number
-  const Json* find(const std::string& key) const;  // object member or nullptr
-  std::string display() const;                // number/string text, true/false/null, or compact JSON
-};
+// A parsed JSON value (nn/json.h): numbers keep their source text, objects their key order.
+using Json = nn::Json;
 // Throws std::invalid_argument("<what>: <problem> at line L, column C") on malformed input.
 Json parse_json(std::string_view text, const std::string& what = "json");
 Json read_json_file(const std::filesystem::path& path);
