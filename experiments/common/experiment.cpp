@@ -542,7 +542,8 @@ void Run::plot(const PlotSpec& spec) {
   if (!spec.group_by.empty()) groups = distinct_values(log.path(), column(spec.group_by));
   for (size_t yi = 0; yi < spec.y.size(); ++yi) {
     if (spec.group_by.empty()) series.push_back({spec.y[yi], "", yi + 1, 1});
-    for (size_t gi = 0; gi < groups.size(); ++gi) series.push_back({spec.y[yi], groups[gi], gi + 1, yi + 1});
+    // gnuplot's default palette has 8 colours: past them the dash pattern changes instead.
+    for (size_t gi = 0; gi < groups.size(); ++gi) series.push_back({spec.y[yi], groups[gi], gi % 8 + 1, yi + 1 + gi / 8});
   }
   const int64_t rows_per_series = [&] {
     std::ifstream in(log.path());
@@ -560,7 +561,7 @@ void Run::plot(const PlotSpec& spec) {
      << "set title " << gp_quote(spec.title.empty() ? spec.name : spec.title) << "\n"
      << "set xlabel " << gp_quote(spec.x_label.empty() ? spec.x : spec.x_label) << "\n"
      << "set ylabel " << gp_quote(!spec.y_label.empty() ? spec.y_label : spec.y.size() == 1 ? spec.y[0] : "") << "\n"
-     << "set grid\nset key outside right top\n"
+     << "set grid\nset key outside right top" << (spec.group_by.empty() ? "" : " title " + gp_quote(spec.group_by)) << "\n"
      << "set autoscale xfix\n";
   if (spec.log_y) gp << "set logscale y\nset format y \"%.0e\"\n";
   // One datablock per group, filtered by gnuplot itself (so editing the CSV and re-running works);
@@ -568,9 +569,10 @@ void Run::plot(const PlotSpec& spec) {
   std::vector<std::string> plots;
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& [y, g, colour, dash] = series[i];
-    const std::string title = g.empty() ? y : (spec.y.size() > 1 ? y + ", " : "") + spec.group_by + " = " + g;
-    const std::string look = " with " + style + " linecolor " + std::to_string(colour) + " dashtype " + std::to_string(dash) +
-                             (style == "lines" ? "" : " pointtype " + std::to_string(dash)) + " title " + gp_quote(title);
+    const std::string title = g.empty() ? y : (spec.y.size() > 1 ? y + ", " : "") + g;  // the key's title names group_by
+    const std::string look = " with " + style + " linewidth 1.5 linecolor " + std::to_string(colour) + " dashtype " +
+                             std::to_string(dash) + (style == "lines" ? "" : " pointtype " + std::to_string(i % 13 + 1)) +
+                             " title " + gp_quote(title);
     if (g.empty()) {
       plots.push_back("data using " + gp_quote(spec.x) + ":" + gp_quote(y) + look);
     } else {
