@@ -8,7 +8,6 @@
 // epoch, then one tagged validation sentence.
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "experiments/common/data.h"
+#include "experiments/examples/example_flags.h"
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -76,15 +76,6 @@ std::vector<int64_t> predict(Tagger& model, Tape& tape, const data::PaddedBatch&
   for (const float* row = logits.data<float>(); out.size() < size_t(logits.size(0)); row += C)
     out.push_back(int64_t(std::max_element(row, row + C) - row));
   return out;
-}
-
-int parse_positive(const std::string& flag, const char* value) {
-  int v = 0;
-  const char* end = value + std::string(value).size();
-  auto [p, ec] = std::from_chars(value, end, v);
-  if (ec != std::errc() || p != end || v <= 0)
-    throw std::invalid_argument(flag + ": expected a positive integer, got '" + value + "'");
-  return v;
 }
 
 int main(int argc, char** argv) try {

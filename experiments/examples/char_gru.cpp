@@ -8,7 +8,6 @@
 // validates on the first N/9). Prints train and validation bits per character per epoch, then N
 // sampled characters (default 300) at temperature T (default 0.8).
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "experiments/common/data.h"
+#include "experiments/examples/example_flags.h"
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -86,15 +86,6 @@ std::string sample(CharModel& model, const data::Vocabulary& vocab, int64_t firs
     if (id[0] >= 2) text += vocab.token(id[0]);  // skip <pad> and <unk>
   }
   return text;
-}
-
-int parse_positive(const std::string& flag, const char* value) {
-  int v = 0;
-  const char* end = value + std::string(value).size();
-  auto [p, ec] = std::from_chars(value, end, v);
-  if (ec != std::errc() || p != end || v <= 0)
-    throw std::invalid_argument(flag + ": expected a positive integer, got '" + value + "'");
-  return v;
 }
 
 int main(int argc, char** argv) try {

@@ -6,7 +6,6 @@
 // Data: FILE of "label<TAB>text" lines, else the UCI sentiment sentences in data/sentiment/ (fetch
 // them with `bash scripts/fetch_data.sh`). Prints train loss and validation accuracy per epoch.
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "experiments/common/data.h"
+#include "experiments/examples/example_flags.h"
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -66,15 +66,6 @@ int64_t argmax(const Tensor& logits, int64_t row) {
   const int64_t C = logits.size(1);
   const float* p = logits.data<float>() + row * C;
   return int64_t(std::max_element(p, p + C) - p);
-}
-
-int parse_positive(const std::string& flag, const char* value) {
-  int v = 0;
-  const char* end = value + std::string(value).size();
-  auto [p, ec] = std::from_chars(value, end, v);
-  if (ec != std::errc() || p != end || v <= 0)
-    throw std::invalid_argument(flag + ": expected a positive integer, got '" + value + "'");
-  return v;
 }
 
 int main(int argc, char** argv) try {

@@ -5,7 +5,6 @@
 // Prints train/validation MSE every 100 steps, a few validation predictions next to the truth, and
 // the MSE of always predicting the training mean. Exits 1 unless the model beats that baseline by at
 // least 10x (or when a loss is not finite), so its CTest run is a real check.
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/examples/example_flags.h"
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -43,15 +43,6 @@ std::pair<Tensor, Tensor> windows(const std::vector<double>& series, const std::
   }
   const int64_t B = int64_t(starts.size());
   return {Tensor::from({B, kWindow, 1}, x), Tensor::from({B, 1}, y)};
-}
-
-int parse_positive(const std::string& flag, const char* value) {
-  int v = 0;
-  const char* end = value + std::string(value).size();
-  auto [p, ec] = std::from_chars(value, end, v);
-  if (ec != std::errc() || p != end || v <= 0)
-    throw std::invalid_argument(flag + ": expected a positive integer, got '" + value + "'");
-  return v;
 }
 
 int main(int argc, char** argv) try {
