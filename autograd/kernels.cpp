@@ -153,7 +153,16 @@ inline float exp_nonpositive(float x) {
 
 }  // namespace
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void tanh_f32(const float* x, float* y, int64_t n) {
+// AVX-512 / AVX2 / baseline clones, picked at load time by an ifunc resolver. ThreadSanitizer
+// instruments that resolver, which then runs before its runtime is up and crashes the program at
+// load: TSan builds keep the baseline clone only (every clone gives the same bits anyway).
+#if defined(__SANITIZE_THREAD__)
+#define SEQGRAD_CLONES
+#else
+#define SEQGRAD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+
+SEQGRAD_CLONES void tanh_f32(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i], z = std::fabs(v);
     // |x| < 2^-12: tanh x = x in float (x³/3 is below half an ulp). The arithmetic below then runs
@@ -176,7 +185,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void tanh_f32(const
   }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void sigmoid_f32(const float* x, float* y, int64_t n) {
+SEQGRAD_CLONES void sigmoid_f32(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     // Stable form: e = e^{−|x|} <= 1 never overflows; σ(x) = 1/(1 + e) for x >= 0, e/(1 + e) else.
     const float v = x[i], e = exp_nonpositive(-std::fabs(v));
