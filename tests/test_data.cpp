@@ -15,31 +15,14 @@
 #include <vector>
 
 #include "experiments/common/data.h"
+#include "temp_dir.h"
 
 using namespace seqgrad;
 using namespace seqgrad::experiments::data;
+using seqgrad::testing::TempDir;
 using Catch::Matchers::Contains;
 
 namespace {
-
-// A fresh temporary folder, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& prefix) {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("seqgrad-" + prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 std::string write(const TempDir& dir, const std::string& name, const std::string& bytes) {
   fs::path p = dir.path / name;

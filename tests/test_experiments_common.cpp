@@ -16,31 +16,16 @@
 
 #include "experiments/common/experiment.h"
 #include "experiments/common/report.h"
+#include "temp_dir.h"
 
 // Not testing.h: it includes autograd/ops.h, whose function seqgrad::experiments(const Var&) cannot live
 // in one translation unit with the namespace seqgrad::experiments.
 using namespace seqgrad;
 namespace fs = std::filesystem;
+using seqgrad::testing::TempDir;
 namespace po = boost::program_options;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& prefix) {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("seqgrad-" + prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Program::parse over a list of arguments (the program name is added).
 bool parse(experiments::Program& p, std::vector<std::string> args) {

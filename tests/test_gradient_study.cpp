@@ -8,15 +8,14 @@
 #include <cstring>
 
 #include "experiments/common/gradient_study.h"
+#include "temp_dir.h"
 
 using namespace seqgrad;
 namespace g = seqgrad::gradient_study;
 
-namespace {
+using seqgrad::testing::same_bits;
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
-}
+namespace {
 
 g::NetworkConfig tiny_network() {
   g::NetworkConfig c;
@@ -125,16 +124,5 @@ TEST_CASE("gradient study: bitwise identical across runs and thread counts", "[e
     }
     return all;
   };
-  std::vector<double> one, two, again;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-    one = run();
-  }
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
-    two = run();
-    again = run();
-  }
-  REQUIRE(same_bits(two, again));
-  REQUIRE(same_bits(one, two));
+  seqgrad::testing::require_thread_invariant(run);
 }

@@ -9,9 +9,12 @@
 #include <cstring>
 
 #include "experiments/common/long_range.h"
+#include "temp_dir.h"
 
 using namespace seqgrad;
 namespace lrange = seqgrad::long_range;
+
+using seqgrad::testing::same_bits;
 
 namespace {
 
@@ -40,10 +43,6 @@ std::vector<double> flatten(const lrange::TrainResult& r) {
   std::vector<double> v{double(r.solved), double(r.sequences), r.final_accuracy, r.final_loss, r.best_accuracy};
   for (const auto& p : r.curve) v.insert(v.end(), {double(p.sequences), p.accuracy, p.loss, p.train_loss});
   return v;
-}
-
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 }  // namespace
@@ -215,18 +214,7 @@ TEST_CASE("long range training: bitwise identical across runs and thread counts"
       }
     return all;
   };
-  std::vector<double> one, two, again;
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 1);
-    one = run();
-  }
-  {
-    tbb::global_control limit(tbb::global_control::max_allowed_parallelism, 2);
-    two = run();
-    again = run();
-  }
-  REQUIRE(same_bits(two, again));
-  REQUIRE(same_bits(one, two));
+  seqgrad::testing::require_thread_invariant(run);
 }
 
 TEST_CASE("long range training: a GRU learns the temporal order at T = 20 and stops at the criterion", "[experiments][long_range]") {

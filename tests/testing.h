@@ -2,19 +2,16 @@
 // the worst element when it fails, cell gradchecks at fixed small sizes, and temporary directories.
 #pragma once
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <filesystem>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 #include "autograd/rng.h"
 #include "nn/gradcheck_cell.h"
+#include "temp_dir.h"
 
 namespace seqgrad::testing {
 
@@ -39,32 +36,6 @@ inline void require_cell_gradcheck(nn::Cell& cell) {
   REQUIRE(r.checked == cell.num_parameters() + kT * kB * kI + kB * kH * (cell.has_cell_state() ? 2 : 1));
 }
 
-// A fresh directory seqgrad-<prefix>-<pid>-<n> under the system temp dir, removed with everything
-// in it at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& prefix) {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("seqgrad-" + prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-  // The names of the entries in the directory, sorted.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (auto& e : std::filesystem::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 }  // namespace seqgrad::testing
 
