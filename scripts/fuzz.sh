@@ -5,6 +5,7 @@
 #
 #   bash scripts/fuzz.sh                   # every target, 60 s each
 #   bash scripts/fuzz.sh 600 checkpoint    # one target, 10 minutes
+#   SEQGRAD_FUZZ_RUNS=1000000 bash scripts/fuzz.sh 600   # each target: 1 M executions or 10 minutes
 #
 # Seeds: valid files written by our own writers (fuzz_make_seeds). The growing corpus lives in
 # build-fuzz/corpus/<target>/, crash/leak/timeout inputs in build-fuzz/artifacts/<target>/; a
@@ -16,16 +17,7 @@ shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then targets=(checkpoint safetensors sentiment tsv tagged text series config json); fi
 
-missing=()
-for p in clang libclang-rt-14-dev g++ cmake make libtbb-dev libboost-serialization-dev libboost-program-options-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash scripts/setup.sh --packages-only clang libclang-rt-14-dev
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang \
   -DSEQGRAD_FUZZ=ON -DSEQGRAD_SANITIZE=address -DSEQGRAD_BUILD_TESTS=OFF -DSEQGRAD_BUILD_BENCH=OFF >/dev/null
@@ -40,7 +32,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz_$t: $seconds s"
   result=clean
   # -timeout: one input taking 10 s is a hang; -rss_limit_mb: a 2 GB allocation is a finding.
-  if ! "./build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if ! "./build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -runs="${SEQGRAD_FUZZ_RUNS:--1}" -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="build-fuzz/artifacts/$t/" \
       "build-fuzz/corpus/$t" "build-fuzz/seeds/$t" >"$log" 2>&1; then
     result="FINDING (see $log and build-fuzz/artifacts/$t/)"

@@ -1,5 +1,9 @@
 // The same seed gives bitwise-identical forward and backward results at any thread count.
 #include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <atomic>
+#include <chrono>
 
 #include "testing.h"
 
@@ -57,4 +61,21 @@ TEST_CASE("forward and backward are bitwise identical with 1, 2 and 4 threads", 
     }
     CHECK(std::isfinite(one.loss.item()));
   }
+}
+
+// Not a test of seqgrad but of the ThreadSanitizer set-up: scripts/tsan.sh runs this hidden case
+// and requires TSan to report its deliberate race, proving that TSan sees races between
+// parallel_for bodies through the instrumented oneTBB. The two bodies wait for each other with
+// relaxed atomics (which order nothing), so they overlap and neither happens before the other.
+TEST_CASE("tsan canary: two parallel_for bodies write one int", "[.tsan-canary]") {
+  std::atomic<int> arrived{0};
+  int shared = 0;
+  tbb::parallel_for(tbb::blocked_range<int>(0, 2, 1), [&](const tbb::blocked_range<int>&) {
+    arrived.fetch_add(1, std::memory_order_relaxed);
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (arrived.load(std::memory_order_relaxed) < 2 && std::chrono::steady_clock::now() < give_up) {
+    }
+    shared = shared + 1;  // the race
+  });
+  CHECK(arrived.load() == 2);  // both bodies ran on different threads at the same time
 }
