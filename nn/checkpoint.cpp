@@ -298,7 +298,7 @@ void get_module(const Checkpoint& ckpt, Module& module, const std::string& prefi
     const std::string key = prefix + name;
     expected.insert(key);
     auto it = ckpt.tensors.find(key);
-    if (it == ckpt.tensors.end()) throw std::invalid_argument("get_module: checkpoint has no tensor '" + key + "'");
+    if (it == ckpt.tensors.end()) throw std::invalid_argument("get_module: no tensor '" + key + "' for parameter '" + name + "'");
     const Tensor& t = it->second;
     if (!t.defined()) throw std::invalid_argument("get_module: tensor '" + key + "' is undefined");
     if (!(t.shape() == p->value.shape()) || t.dtype() != p->value.dtype())

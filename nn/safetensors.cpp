@@ -107,7 +107,8 @@ Header interpret(const Json& root, uint64_t data_size, const std::string& what) 
     e.end = to_u64(offsets->items[1], what, t + " data_offsets");
     if (e.begin > e.end || e.end > data_size)
       fail(what, t + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                     "] out of range for a data section of " + std::to_string(data_size) + " bytes");
+                     "] out of range for a data section of " + std::to_string(data_size) + " bytes" +
+                     (e.end > data_size ? " (truncated file?)" : ""));
     if (overflow || e.end - e.begin != nbytes)
       fail(what, t + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " +
                      e.shape.str() + " " + dtype->text + " needs " + (overflow ? "more" : std::to_string(nbytes)));
@@ -270,6 +271,15 @@ void load_module_tensors(Module& module, const std::map<std::string, Tensor>& te
   Checkpoint ckpt;
   ckpt.tensors = tensors;
   get_module(ckpt, module, "");
+}
+
+void load_module_safetensors(const std::string& path, Module& module) {
+  std::map<std::string, Tensor> tensors = read_safetensors(path);
+  try {
+    load_module_tensors(module, tensors);
+  } catch (const std::invalid_argument& e) {
+    fail(path, e.what());
+  }
 }
 
 // ---- PyTorch recurrent name mapping ----------------------------------------------------------

@@ -69,5 +69,8 @@ std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tenso
 // (every name present, shapes and dtypes equal, nothing extra; see get_module).
 std::map<std::string, Tensor> module_tensors(Module& module);
 void load_module_tensors(Module& module, const std::map<std::string, Tensor>& tensors);
+// The same from a file of our parameter names (written by write_safetensors(path, module_tensors(m)));
+// errors name the file. (A PyTorch file goes through from_pytorch_rnn first.)
+void load_module_safetensors(const std::string& path, Module& module);
 
 }  // namespace seqgrad::nn

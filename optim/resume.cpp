@@ -3,8 +3,10 @@
 // texts "resume/step" and "resume/config".
 #include "optim/resume.h"
 
+#include <charconv>
 #include <csignal>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 namespace seqgrad::optim {
@@ -35,6 +37,19 @@ void restore_handlers() {
 
 const std::string kHistory = "history/";
 
+// Where two configuration texts first differ, for a one-line message:
+// "line 3: checkpoint 'lr = 0.1', this run 'lr = 0.2'".
+std::string first_difference(const std::string& saved, const std::string& current) {
+  std::istringstream a(saved), b(current);
+  for (int line = 1;; ++line) {
+    std::string x, y;
+    const bool has_x = bool(std::getline(a, x)), has_y = bool(std::getline(b, y));
+    if (has_x && has_y && x == y) continue;
+    auto show = [](bool has, const std::string& s) { return has ? "'" + s + "'" : std::string("(no line)"); };
+    return "line " + std::to_string(line) + ": checkpoint " + show(has_x, x) + ", this run " + show(has_y, y);
+  }
+}
+
 }  // namespace
 
 Resumable::Resumable(std::string path, nn::Module& model, Optimizer& optimizer,
@@ -59,22 +74,34 @@ int Resumable::stop_signal() { return int(g_stop); }
 
 int64_t Resumable::resume() {
   if (!std::filesystem::exists(path_)) return 0;
-  const nn::Checkpoint ckpt = nn::load_checkpoint(path_);
+  const nn::Checkpoint ckpt = nn::load_checkpoint(path_);  // its own errors name the file
+  auto fail = [&](const std::string& problem) { return std::runtime_error("resume '" + path_ + "': " + problem); };
   auto text = [&](const std::string& key) -> const std::string& {
     auto it = ckpt.texts.find(key);
-    if (it == ckpt.texts.end()) throw std::runtime_error("resume '" + path_ + "': not a training checkpoint (no " + key + ")");
+    if (it == ckpt.texts.end()) throw fail("not a training checkpoint (no " + key + ")");
     return it->second;
   };
   if (text("resume/config") != options_.config)
-    throw std::runtime_error("resume '" + path_ + "': written under another configuration; delete it to start over.\n"
-                             "  checkpoint: " + text("resume/config") + "\n  this run:   " + options_.config);
-  const int64_t step = std::stoll(text("resume/step"));
-  nn::get_module(ckpt, model_);  // strict: validates every name and shape before changing anything
-  optimizer_.load_state(ckpt);
-  for (auto& [name, rng] : rngs_) nn::get_rng(ckpt, "rng/" + name, *rng);
+    throw fail("written under another configuration (" + first_difference(text("resume/config"), options_.config) +
+               "); delete it to start over");
+  const std::string& step_text = text("resume/step");
+  int64_t step = -1;
+  auto [end, ec] = std::from_chars(step_text.data(), step_text.data() + step_text.size(), step);
+  if (ec != std::errc() || end != step_text.data() + step_text.size() || step < 0)
+    throw fail("resume/step '" + step_text + "' is not a step count");
+  for (const auto& [key, t] : ckpt.tensors)
+    if (key.starts_with(kHistory) && (t.dtype() != DType::f64 || t.rank() != 1))
+      throw fail("history tensor '" + key + "' is " + t.describe() + ", expected a f64 vector");
+  try {  // each validates everything before changing anything
+    nn::get_module(ckpt, model_);
+    optimizer_.load_state(ckpt);
+    for (auto& [name, rng] : rngs_) nn::get_rng(ckpt, "rng/" + name, *rng);
+  } catch (const std::invalid_argument& e) {
+    throw fail(e.what());
+  }
   histories_.clear();
   for (const auto& [key, t] : ckpt.tensors) {
-    if (key.rfind(kHistory, 0) != 0) continue;
+    if (!key.starts_with(kHistory)) continue;
     const double* p = t.data<double>();
     histories_[key.substr(kHistory.size())].assign(p, p + t.numel());
   }

@@ -137,7 +137,9 @@ TEST_CASE("data: user TSV label<TAB>text", "[data]") {
   CHECK(d.val[0].label == 2);  // "10"
   CHECK(d.test[0].line == 10);
 
-  auto words = load_classification_tsv(write(dir, "words.tsv", "pos\tgood\nneg\tbad\n"));
+  std::string ten;
+  for (int i = 0; i < 5; ++i) ten += "pos\tgood\nneg\tbad\n";
+  auto words = load_classification_tsv(write(dir, "words.tsv", ten));
   CHECK(words.classes == std::vector<std::string>{"neg", "pos"});
 
   require_error([&] { load_classification_tsv(write(dir, "notab.tsv", "1\tok\n1 no tab here\n")); },

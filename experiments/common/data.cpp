@@ -258,6 +258,17 @@ std::optional<double> parse_number(std::string_view field) {
   return value;
 }
 
+// True when the whole field is written as a number, finite or not ("1.5", "nan", "inf", "1e999"):
+// such a field on line 1 of a series is a bad value, not a header.
+bool number_syntax(std::string_view field) {
+  field = trim(field);
+  if (!field.empty() && field.front() == '+') field.remove_prefix(1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  return !field.empty() && (ec == std::errc() || ec == std::errc::result_out_of_range) &&
+         end == field.data() + field.size();
+}
+
 std::optional<int> parse_int(std::string_view field) {
   field = trim(field);
   int value = 0;
@@ -268,6 +279,13 @@ std::optional<int> parse_int(std::string_view field) {
 
 // The split rule for record n (from 1): 0 train, 1 val (n % 10 == 9), 2 test (n % 10 == 0).
 int split_of(int64_t n) { return n % 10 == 9 ? 1 : (n % 10 == 0 ? 2 : 0); }
+
+// A user's file split by the rule above needs >= 10 records, or the test split would be empty.
+void require_splittable(const fs::path& file, size_t records, const std::string& what) {
+  if (records < 10)
+    fail(file, "too few " + what + " (" + std::to_string(records) +
+                   ") to split into train / validation / test (the split rule needs at least 10)");
+}
 
 template <class T>
 void distribute(std::vector<T>&& items, std::vector<T>& train, std::vector<T>& val, std::vector<T>& test) {
@@ -481,10 +499,12 @@ ClassificationData load_classification_tsv(const fs::path& file) {
     labels.emplace_back(label);
   }
   if (examples.empty()) fail(file, "no records (expected label<TAB>text lines)");
+  require_splittable(file, examples.size(), "records");
 
   std::vector<std::string> classes(labels.begin(), labels.end());
   std::sort(classes.begin(), classes.end());
   classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  if (classes.size() < 2) fail(file, "every record has the label " + quote(classes[0]) + " (a classifier needs two or more)");
   bool numeric = std::all_of(classes.begin(), classes.end(), [](const std::string& c) {
     return c.size() <= 18 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   });
@@ -648,6 +668,7 @@ TaggingData load_brown(const fs::path& data_dir, const LoadOptions& options) {
 
 TaggingData load_tagging_file(const fs::path& file) {
   auto sentences = read_tagged_file(file, false);
+  require_splittable(file, sentences.size(), "sentences");
   std::set<std::string> tags;
   for (const auto& s : sentences) tags.insert(s.tags.begin(), s.tags.end());
   TaggingData d;
@@ -752,8 +773,8 @@ ForecastData load_series_csv(const fs::path& file, int column, double train_frac
     std::string_view field = fields[static_cast<size_t>(col)];
     auto value = parse_number(field);
     if (!value) {
-      if (line == 1) continue;  // header
-      fail(file, line, "value " + quote(field) + " is not a number");
+      if (line == 1 && !number_syntax(field)) continue;  // header
+      fail(file, line, "value " + quote(field) + " is not a number" + (number_syntax(field) ? " (must be finite)" : ""));
     }
     values.push_back(*value);
   }

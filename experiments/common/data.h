@@ -119,8 +119,9 @@ std::vector<TextExample> read_sentiment_json(const fs::path& file);
 ClassificationData load_sentiment(const fs::path& data_dir, const LoadOptions& options = {});
 
 // A user's file: one "label<TAB>text" per line (label: any non-empty string without tabs; text:
-// non-empty). Empty lines are errors. Classes are the distinct labels, sorted (numerically when all
-// are non-negative integers), so "0"/"1" keep their meaning. Split by the rule above.
+// non-empty). Empty lines are errors. Classes are the distinct labels (two or more), sorted
+// (numerically when all are non-negative integers), so "0"/"1" keep their meaning. Split by the rule
+// above, so at least 10 records are needed (else the test split would be empty).
 ClassificationData load_classification_tsv(const fs::path& file);
 
 // ---- POS tagging (many-to-many) -----------------------------------------------------------------
@@ -160,7 +161,8 @@ TaggingData load_brown(const fs::path& data_dir, const LoadOptions& options = {}
 // name is not c[a-r][0-9][0-9].
 int brown_split(std::string_view file_name);
 
-// A user's file of "word/tag" lines (tags verbatim, any tag set), split by the sentence rule above.
+// A user's file of "word/tag" lines (tags verbatim, any tag set), split by the sentence rule above
+// (at least 10 sentences, else the test split would be empty).
 TaggingData load_tagging_file(const fs::path& file);
 
 // ---- character-level language model ---------------------------------------------------------------
@@ -195,8 +197,9 @@ struct ForecastData {
 ForecastData load_sunspots(const fs::path& data_dir, const LoadOptions& options = {});
 
 // A user's CSV: one number per line taken from column `column` (0-based; -1: the last column).
-// Line 1 is a header if that field is not a number; every other line must hold a finite number
-// there (empty lines are errors). Split in time order by fractions: train, val, rest test.
+// Line 1 is a header if that field is not written as a number (so "nan", "inf" or "1e999" there
+// are errors, not a header); every other line must hold a finite number there (empty lines are
+// errors). Split in time order by fractions: train, val, rest test.
 ForecastData load_series_csv(const fs::path& file, int column = -1, double train_fraction = 0.7,
                              double val_fraction = 0.15);
 

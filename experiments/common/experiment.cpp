@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -156,18 +157,36 @@ std::vector<std::string> option_text(const std::string& name, const boost::any& 
   throw std::logic_error("--" + name + ": resolved_config cannot print this option's type (add it in experiment.cpp)");
 }
 
-// Boost converts "-1" to an unsigned type by wrapping around; refuse negative unsigned values.
-void reject_negative_unsigned(const po::parsed_options& parsed, const po::options_description& desc) {
+// True when `text` is a whole number written in full whose value is NaN or infinite ("nan", "inf",
+// "-infinity", "1e999"); text that is no number at all is left to Boost's own check.
+bool non_finite_number(const std::string& text) {
+  const std::string t = trim(text);
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  return !t.empty() && end == t.c_str() + t.size() && !std::isfinite(v);
+}
+
+// What Boost would accept but no program can use: a positional argument (Boost drops it silently),
+// "-1" for an unsigned type (Boost wraps it around) and NaN or infinity for a floating-point one
+// (it would silently poison training).
+void reject_unusable_values(const po::parsed_options& parsed, const po::options_description& desc) {
   for (const po::option& o : parsed.options) {
+    if (o.string_key.empty())
+      throw std::invalid_argument("unexpected argument '" + (o.value.empty() ? std::string() : o.value[0]) +
+                                  "' (options are written --name value)");
     const po::option_description* d = desc.find_nothrow(o.string_key, false);
     if (!d) continue;
     const po::value_semantic* sem = d->semantic().get();
     bool is_unsigned = dynamic_cast<const po::typed_value<unsigned>*>(sem) ||
                        dynamic_cast<const po::typed_value<unsigned long>*>(sem) ||
                        dynamic_cast<const po::typed_value<unsigned long long>*>(sem);
-    for (const std::string& v : o.value)
+    bool is_float = dynamic_cast<const po::typed_value<double>*>(sem) || dynamic_cast<const po::typed_value<float>*>(sem);
+    for (const std::string& v : o.value) {
       if (is_unsigned && trim(v).starts_with("-"))
         throw std::invalid_argument("--" + o.string_key + ": invalid value '" + v + "': must not be negative");
+      if (is_float && non_finite_number(v))
+        throw std::invalid_argument("--" + o.string_key + ": invalid value '" + v + "': must be a finite number");
+    }
   }
 }
 
@@ -246,7 +265,7 @@ bool Program::parse(int argc, char** argv) {
   all.add(m.specific).add(m.common);
   try {
     po::parsed_options parsed = po::command_line_parser(argc, argv).options(all).run();
-    reject_negative_unsigned(parsed, all);
+    reject_unusable_values(parsed, all);
     po::store(parsed, m.vm);
   } catch (const po::error& e) {
     throw std::invalid_argument(option_error(e, m.argv));
@@ -274,7 +293,7 @@ bool Program::parse(int argc, char** argv) {
       for (const po::option& o : parsed.options)
         if (o.string_key == "config" || o.string_key == "help")
           throw std::invalid_argument("option '" + o.string_key + "' is not allowed in a config file");
-      reject_negative_unsigned(parsed, all);
+      reject_unusable_values(parsed, all);
       po::store(parsed, m.vm);
     } catch (const po::error& e) {
       throw std::invalid_argument(option_error(e, lines) + " (in config file " + path + ")");
@@ -754,6 +773,12 @@ std::vector<std::string> parse_name_list(const std::string& option, const std::s
 
 void require_positive(const std::string& option, double v) {
   if (!(v > 0)) throw std::invalid_argument("--" + option + ": must be > 0, got " + format_number(v));
+  if (std::isinf(v)) throw std::invalid_argument("--" + option + ": must be finite, got " + format_number(v));
+}
+
+void require_non_negative(const std::string& option, double v) {
+  if (!(v >= 0)) throw std::invalid_argument("--" + option + ": must be >= 0, got " + format_number(v));
+  if (std::isinf(v)) throw std::invalid_argument("--" + option + ": must be finite, got " + format_number(v));
 }
 
 namespace {

@@ -43,7 +43,8 @@ namespace po = boost::program_options;
 // --out (runs), --quick, --config FILE (an .ini whose keys are option names; the command line wins).
 // Bad values and unknown options give ONE line naming the option (Boost's wording, e.g. "the
 // argument ('x') for option '--steps' is invalid"; a negative value for an unsigned option, which
-// Boost would silently wrap, gives "--seed: invalid value '-1': must not be negative") and exit
+// Boost would silently wrap, gives "--seed: invalid value '-1': must not be negative", and NaN or
+// infinity for a floating-point option "--lr: invalid value 'nan': must be a finite number") and exit
 // code 2 via an exception the caller's main reports (see run_main). Errors in a config file add
 // " (in config file <path>)"; a missing config file names the path.
 class Program {
@@ -180,8 +181,10 @@ std::vector<double> parse_number_list(const std::string& option, const std::stri
 // the option, the bad item and the allowed ones.
 std::vector<std::string> parse_name_list(const std::string& option, const std::string& text,
                                          const std::vector<std::string>& allowed = {});
-// Throws "--<option>: must be > 0, got <v>" unless v > 0 (NaN fails).
+// Throws "--<option>: must be > 0, got <v>" unless v > 0 (NaN fails), and "must be finite" for inf.
 void require_positive(const std::string& option, double v);
+// Throws "--<option>: must be >= 0, got <v>" unless v >= 0 (NaN fails), and "must be finite" for inf.
+void require_non_negative(const std::string& option, double v);
 
 // --verify for programs: for each (run folder below `out`, plot names), checks that config.ini
 // exists, metrics.json and claims.json parse, every metrics/*.csv has a header and >= 1 row of the

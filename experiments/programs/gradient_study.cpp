@@ -312,7 +312,7 @@ int main(int argc, char** argv) {
              {"T", net.T}, {"hidden", net.hidden}, {"batch", net.batch}, {"probe-batch", net.probe_batch}})
       experiments::require_positive(name, double(v));
     if (net.T < 2) throw std::invalid_argument("--T: must be >= 2");
-    if (net.train_steps < 0) throw std::invalid_argument("--train-steps: must be >= 0");
+    experiments::require_non_negative("train-steps", double(net.train_steps));
     experiments::require_positive("lr", net.lr);
     std::vector<std::string> cells;
     {
@@ -338,10 +338,13 @@ int main(int argc, char** argv) {
     experiments::require_positive("clip-hidden", double(clip.hidden));
     experiments::require_positive("clip-steps", double(clip.steps));
     experiments::require_positive("clip-lr", clip.lr);
+    experiments::require_non_negative("clip-rho", clip.rho);
 
     const std::vector<double> ws = experiments::parse_number_list("ws", program.get<std::string>("ws"));
     const std::vector<double> rhos = experiments::parse_number_list("rhos", program.get<std::string>("rhos"));
     const std::vector<double> thetas = experiments::parse_number_list("thetas", program.get<std::string>("thetas"));
+    for (double rho : rhos) experiments::require_non_negative("rhos", rho);  // spectral radii
+    for (double theta : thetas) experiments::require_non_negative("thetas", theta);  // max norms, 0 = no clipping
 
     std::vector<Claim> claims;
     std::vector<std::pair<std::string, std::vector<std::string>>> written;
