@@ -1,14 +1,17 @@
 // Tape overhead: forward + backward of a chain of tiny ops, reported as ns per op. The ops touch
 // 4 elements each, so the time is the tape's bookkeeping (node, closure, gradient), not arithmetic.
+// BM_tape_overhead_anomaly runs the same chain with anomaly detection on: next to BM_tape_overhead
+// (where it is off, one untaken branch per op) it is the price of the NaN/Inf checks.
 #include <benchmark/benchmark.h>
 
 #include "autograd/ops.h"
 
 using namespace seqgrad;
 
-static void BM_tape_overhead(benchmark::State& state) {
+static void run_tape_chain(benchmark::State& state, bool anomaly_detection) {
   const int64_t ops = state.range(0);
   Tape tape(size_t(ops) + 8);
+  tape.set_anomaly_detection(anomaly_detection);
   Tensor x0 = Tensor::full({4}, 0.5);
   for (auto _ : state) {
     tape.reset();
@@ -22,4 +25,8 @@ static void BM_tape_overhead(benchmark::State& state) {
   state.counters["time_per_op"] = benchmark::Counter(double(ops),
                                                    benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
+
+static void BM_tape_overhead(benchmark::State& state) { run_tape_chain(state, false); }
+static void BM_tape_overhead_anomaly(benchmark::State& state) { run_tape_chain(state, true); }
 BENCHMARK(BM_tape_overhead)->Arg(1000)->Arg(100000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_tape_overhead_anomaly)->Arg(1000)->Arg(100000)->Unit(benchmark::kMicrosecond);

@@ -15,6 +15,12 @@
 using namespace seqgrad;
 namespace fs = std::filesystem;
 
+static std::string repeat(const std::string& text, int times) {
+  std::string out;
+  for (int k = 0; k < times; ++k) out += text;
+  return out;
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_make_seeds DIR\n");
@@ -36,8 +42,11 @@ int main(int argc, char** argv) {
       {"safetensors", {nn::encode_safetensors(tensors, {{"format", "pt"}}), nn::encode_safetensors({})}},
       {"sentiment", {"[{\"text\": \"Great phone, works well.\", \"class\": 1},\n {\"text\": \"Caf\\u00e9 was awful\", "
                      "\"class\": 0},\n {\"text\": \"\", \"class\": null}]\n"}},
-      {"tsv", {"pos\tI loved it\nneg\tWorst film ever\npos\tGood\n", "1\tyes\r\n0\tno\r\n"}},
-      {"tagged", {"The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n"}},
+      // Small files stop at the loaders' size check; the repeated ones (>= 10 records) get past it to
+      // the vocabulary and the split.
+      {"tsv", {"pos\tI loved it\nneg\tWorst film ever\npos\tGood\n", "1\tyes\r\n0\tno\r\n",
+               repeat("pos\tI loved it\nneg\tWorst film ever\n", 6)}},
+      {"tagged", {"The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n", repeat("The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n", 6)}},
       {"text", {"Call me Ishmael. Some years ago\xe2\x80\x94never mind how long.\n"}},
       {"series", {"year,month,value\n1749,1,58\n1749,2,62.6\n1749,3,70\n", "1.5\n2\n-3e2\n"}},
       {"config", {"steps = 7\nlr = 0.5 # comment\ncells = gru\nseed = 3\nquick = true\n"}},
