@@ -92,11 +92,14 @@ int64_t Resumable::resume() {
   for (const auto& [key, t] : ckpt.tensors)
     if (key.starts_with(kHistory) && (t.dtype() != DType::f64 || t.rank() != 1))
       throw fail("history tensor '" + key + "' is " + t.describe() + ", expected a f64 vector");
-  try {  // each validates everything before changing anything
-    nn::get_module(ckpt, model_);
-    optimizer_.load_state(ckpt);
-    for (auto& [name, rng] : rngs_) nn::get_rng(ckpt, "rng/" + name, *rng);
-  } catch (const std::invalid_argument& e) {
+  // Each part validates itself before changing anything, but a later part (the optimiser, say) may
+  // fail after an earlier one was loaded: then the state from before is put back, so a failed
+  // resume changes nothing.
+  const nn::Checkpoint before = capture();
+  try {
+    restore(ckpt);
+  } catch (const std::exception& e) {
+    restore(before);
     throw fail(e.what());
   }
   histories_.clear();
@@ -114,11 +117,22 @@ bool Resumable::after_step(int64_t steps_done) {
   return !stop;
 }
 
-void Resumable::save(int64_t steps_done) {
+nn::Checkpoint Resumable::capture() const {
   nn::Checkpoint ckpt;
   nn::put_module(ckpt, model_);
   optimizer_.save_state(ckpt);
   for (const auto& [name, rng] : rngs_) nn::put_rng(ckpt, "rng/" + name, *rng);
+  return ckpt;
+}
+
+void Resumable::restore(const nn::Checkpoint& ckpt) {
+  nn::get_module(ckpt, model_);
+  optimizer_.load_state(ckpt);
+  for (auto& [name, rng] : rngs_) nn::get_rng(ckpt, "rng/" + name, *rng);
+}
+
+void Resumable::save(int64_t steps_done) {
+  nn::Checkpoint ckpt = capture();
   for (const auto& [name, series] : histories_)
     ckpt.tensors[kHistory + name] = Tensor::from({int64_t(series.size())}, series, DType::f64);
   ckpt.texts["resume/step"] = std::to_string(steps_done);

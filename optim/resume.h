@@ -44,7 +44,8 @@ class Resumable {
 
   // Loads the checkpoint if the file exists (model, optimiser, Rngs, histories) and returns its
   // step; 0 (and nothing changed) when there is none. Throws naming the file when it is corrupt,
-  // belongs to another model, or was written under a different config.
+  // belongs to another model or optimiser, or was written under a different config; a resume that
+  // throws leaves model, optimiser and Rngs as they were.
   int64_t resume();
   // Call after step `steps_done` finished: saves every `every` steps, and when a stop signal has
   // arrived. Returns false when the loop should stop (a signal came; the checkpoint is written).
@@ -61,6 +62,8 @@ class Resumable {
   static int stop_signal();
 
  private:
+  nn::Checkpoint capture() const;              // model, optimiser and Rngs
+  void restore(const nn::Checkpoint& ckpt);    // their inverse
   std::string path_;
   nn::Module& model_;
   Optimizer& optimizer_;

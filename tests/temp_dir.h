@@ -1,7 +1,5 @@
 // Test helpers that need nothing of the library: a self-removing temporary directory, and a check
-// that a computation gives the same bits at 1 and 2 TBB threads and when repeated. (Apart from
-// testing.h because tests of the experiments code cannot include autograd/ops.h, whose function
-// seqgrad::experiments clashes with the namespace.)
+// that a computation gives the same bits at 1 and 2 TBB threads and when repeated.
 #pragma once
 
 #include <unistd.h>

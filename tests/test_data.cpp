@@ -2,9 +2,6 @@
 // fixtures JSON, user TSV, Brown word/tag lines with compound and negated tags, text for the char
 // LM, sunspot and user CSVs; the universal-tag mapping, splits, vocabulary, padding, shuffling; and
 // malformed input, each of which must throw an error naming the file and the line. No network.
-//
-// (Deliberately not including testing.h: it brings in autograd/ops.h, whose function seqgrad::experiments
-// cannot coexist in one translation unit with the namespace seqgrad::experiments.)
 #include <unistd.h>
 
 #include <algorithm>

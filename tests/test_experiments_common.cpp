@@ -18,8 +18,6 @@
 #include "experiments/common/report.h"
 #include "temp_dir.h"
 
-// Not testing.h: it includes autograd/ops.h, whose function seqgrad::experiments(const Var&) cannot live
-// in one translation unit with the namespace seqgrad::experiments.
 using namespace seqgrad;
 namespace fs = std::filesystem;
 using seqgrad::testing::TempDir;

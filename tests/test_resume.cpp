@@ -90,6 +90,18 @@ TEST_CASE("Resumable: refuses another config, another model, bad options", "[opt
                     Contains("layer.weight"));
   CHECK(values(other) == before);
   CHECK_THROWS_WITH(optim::Resumable(path, m, a, {}, {.every = 0}), Contains("every"));
+
+  // The model fits but the optimiser state does not (an SGD run's file): all or nothing, so the
+  // model loaded first is put back, and so is the Rng.
+  Model fresh(2);
+  optim::SGD sgd(fresh.named_parameters(), {.lr = 0.1, .momentum = 0.9});
+  Rng fresh_data(3);
+  const std::vector<float> fresh_before = values(fresh);
+  const uint64_t next_before = Rng(fresh_data).next_u64();
+  CHECK_THROWS_WITH(optim::Resumable(path, fresh, sgd, {{"data", &fresh_data}}, {.config = "hidden=32"}).resume(),
+                    Contains("run.ckpt"));
+  CHECK(values(fresh) == fresh_before);
+  CHECK(fresh_data.next_u64() == next_before);
   CHECK_THROWS_WITH(optim::Resumable(path, m, a, {{"data", nullptr}}), Contains("data"));
   nn::save_checkpoint(path, nn::Checkpoint{});
   CHECK_THROWS_WITH(optim::Resumable(path, m, a, {}).resume(), Contains("not a training checkpoint"));
