@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -247,26 +248,25 @@ bool is_blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v'; });
 }
 
-// A whole field as a finite double (surrounding spaces allowed).
-std::optional<double> parse_number(std::string_view field) {
+// A whole field written as a number (surrounding spaces and a leading '+' allowed); nullopt when it
+// is not one. Its value may be NaN or infinite ("nan", "inf"); out of double's range ("1e999") reads
+// as NaN.
+std::optional<double> read_number(std::string_view field) {
   field = trim(field);
   if (!field.empty() && field.front() == '+') field.remove_prefix(1);
   if (field.empty()) return std::nullopt;
   double value = 0;
   auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  if (ec != std::errc() || end != field.data() + field.size() || !std::isfinite(value)) return std::nullopt;
-  return value;
+  if (end != field.data() + field.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
+    return std::nullopt;
+  return ec == std::errc() ? value : std::numeric_limits<double>::quiet_NaN();
 }
 
-// True when the whole field is written as a number, finite or not ("1.5", "nan", "inf", "1e999"):
-// such a field on line 1 of a series is a bad value, not a header.
-bool number_syntax(std::string_view field) {
-  field = trim(field);
-  if (!field.empty() && field.front() == '+') field.remove_prefix(1);
-  double value = 0;
-  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
-  return !field.empty() && (ec == std::errc() || ec == std::errc::result_out_of_range) &&
-         end == field.data() + field.size();
+// A whole field as a finite double.
+std::optional<double> parse_number(std::string_view field) {
+  auto value = read_number(field);
+  if (!value || !std::isfinite(*value)) return std::nullopt;
+  return value;
 }
 
 std::optional<int> parse_int(std::string_view field) {
@@ -771,11 +771,10 @@ ForecastData load_series_csv(const fs::path& file, int column, double train_frac
     if (col < 0 || col >= static_cast<int64_t>(fields.size()))
       fail(file, line, "has " + std::to_string(fields.size()) + " column(s), no column " + std::to_string(column));
     std::string_view field = fields[static_cast<size_t>(col)];
-    auto value = parse_number(field);
-    if (!value) {
-      if (line == 1 && !number_syntax(field)) continue;  // header
-      fail(file, line, "value " + quote(field) + " is not a number" + (number_syntax(field) ? " (must be finite)" : ""));
-    }
+    const std::optional<double> value = read_number(field);
+    if (!value && line == 1) continue;  // header; a field written as a number ("nan") never is one
+    if (!value || !std::isfinite(*value))
+      fail(file, line, "value " + quote(field) + " is not a number" + (value ? " (must be finite)" : ""));
     values.push_back(*value);
   }
   int64_t n = static_cast<int64_t>(values.size());
