@@ -42,7 +42,7 @@ Var div(const Var& a, const Var& b) {
   Tensor y = broadcast2(a.value(), b.value(), over, "div");
   return a.tape().record("div", std::move(y), {a, b}, [a, b, over](GradContext& g) {
     Tensor g_over_b = broadcast2(g.out(), b.value(), over, "div backward");
-    if (g.wants(b)) g.accumulate(b, kernels::map2(g_over_b, g.value(), [](auto u, auto y) { return -u * y; }));
+    if (g.wants(b)) g.accumulate(b, kernels::map2(g_over_b, g.value(), [](auto u, auto q) { return -u * q; }));
     g.accumulate(a, std::move(g_over_b));
   });
 }

@@ -76,23 +76,16 @@ Var log_softmax(const Var& x, int axis) {
 // through exp gives the textbook dx = y ⊙ (g − Σ g ⊙ y).
 Var softmax(const Var& x, int axis) { return exp(log_softmax(x, axis)); }
 
-// Shared body of both cross_entropy overloads. `weights` is null for the ignore_index overload,
-// which then honours ignore_index; with weights there is no ignore index.
-//
-// lossᵢ = wᵢ · (logsumexp(xᵢ) − xᵢ,tᵢ); mean = Σ lossᵢ / Σ wᵢ, sum = Σ lossᵢ, none = (lossᵢ);
-// dxᵢ += (softmax(xᵢ) − onehot(tᵢ)) · wᵢ · gᵢ / denominator.
-// Rows with weight 0 (or target == ignore_index) take no part: their targets are not validated
-// (a padding position may hold any value), their loss is 0 and no gradient reaches them.
-// Like PyTorch, the mean over zero effective rows (all ignored, or all weights 0) is NaN = 0/0,
-// and its gradient is zero.
-static Var cross_entropy_impl(const Var& logits, std::span<const int64_t> targets, const Tensor* weights,
-                              int64_t ignore_index, Reduction reduction) {
+// Per-row weights of cross_entropy (N): row_weights (checked), else 1, and 0 for an ignored row.
+// Checks the logits are (N, C) and every counted row's target is in [0, C).
+static std::vector<double> cross_entropy_weights(const Var& logits, std::span<const int64_t> t, const Tensor* weights,
+                                                 int64_t ignore_index) {
   const Shape& s = logits.shape();
   if (s.rank() != 2)
     throw std::invalid_argument("cross_entropy: logits must be 2-D (N, C), got shape " + s.str());
   const int64_t N = s[0], C = s[1];
-  if (int64_t(targets.size()) != N)
-    throw std::invalid_argument("cross_entropy: " + std::to_string(targets.size()) +
+  if (int64_t(t.size()) != N)
+    throw std::invalid_argument("cross_entropy: " + std::to_string(t.size()) +
                                 " targets for logits of shape " + s.str());
   // Effective per-row weight: 0 for skipped rows, 1 without weights.
   std::vector<double> w(size_t(N), 1.0);
@@ -114,7 +107,6 @@ static Var cross_entropy_impl(const Var& logits, std::span<const int64_t> target
       }
     });
   }
-  std::vector<int64_t> t(targets.begin(), targets.end());
   for (int64_t i = 0; i < N; ++i) {
     if (!weights && t[size_t(i)] == ignore_index) w[size_t(i)] = 0;
     if (w[size_t(i)] == 0) continue;
@@ -124,11 +116,23 @@ static Var cross_entropy_impl(const Var& logits, std::span<const int64_t> target
                               std::to_string(C) + ")" +
                               (weights ? std::string() : ", and is not ignore_index " + std::to_string(ignore_index)));
   }
+  return w;
+}
 
-  // Forward: per-row max m and log Σ exp(x − m), saved for the backward's softmax.
-  std::vector<double> row_max(size_t(N), 0.0), row_ls(size_t(N), 0.0), loss(size_t(N), 0.0);
-  dispatch(logits.dtype(), [&]<typename T>(T) {
-    const T* px = logits.value().data<T>();
+namespace {
+// Per-row statistics of the cross_entropy forward, each (N); the backward's softmax reuses max and ls.
+struct CrossEntropyRows {
+  std::vector<double> max, ls, loss;  // m = max x, log Σ exp(x − m), w · (m − x_t + ls); 0 for skipped rows
+};
+}  // namespace
+
+// Forward: per-row max m and log Σ exp(x − m) of logits x (N, C), and each row's weighted loss.
+static CrossEntropyRows cross_entropy_rows(const Tensor& x, std::span<const int64_t> t, const std::vector<double>& w) {
+  const int64_t N = x.size(0), C = x.size(1);
+  CrossEntropyRows r{std::vector<double>(size_t(N), 0.0), std::vector<double>(size_t(N), 0.0),
+                     std::vector<double>(size_t(N), 0.0)};
+  dispatch(x.dtype(), [&]<typename T>(T) {
+    const T* px = x.data<T>();
     parallel_chunks(N, row_grain(C), [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) {
         if (w[size_t(i)] == 0) continue;
@@ -137,21 +141,63 @@ static Var cross_entropy_impl(const Var& logits, std::span<const int64_t> target
         for (int64_t c = 1; c < C; ++c) m = std::max(m, row[c]);
         double sum = 0;
         for (int64_t c = 0; c < C; ++c) sum += double(std::exp(row[c] - m));
-        row_max[size_t(i)] = double(m);
-        row_ls[size_t(i)] = std::log(sum);
-        loss[size_t(i)] = w[size_t(i)] * ((double(m) - double(row[t[size_t(i)]])) + row_ls[size_t(i)]);
+        r.max[size_t(i)] = double(m);
+        r.ls[size_t(i)] = std::log(sum);
+        r.loss[size_t(i)] = w[size_t(i)] * ((double(m) - double(row[t[size_t(i)]])) + r.ls[size_t(i)]);
       }
     });
   });
+  return r;
+}
+
+// Backward: dx (N, C) += (softmax(xᵢ) − onehot(tᵢ)) · wᵢ · gᵢ / denom, g = gy (N) or the scalar gy.
+static void cross_entropy_backward(const Tensor& x, const Tensor& gy, Tensor& dx, std::span<const int64_t> t,
+                                   const std::vector<double>& w, const CrossEntropyRows& rows, double denom,
+                                   Reduction reduction) {
+  const int64_t N = x.size(0), C = x.size(1);
+  dispatch(dx.dtype(), [&]<typename T>(T) {
+    const T* px = x.data<T>();
+    const T* pg = gy.data<T>();
+    T* pd = dx.data<T>();
+    parallel_chunks(N, row_grain(C), [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        if (w[size_t(i)] == 0) continue;
+        const double gi = double(reduction == Reduction::none ? pg[i] : pg[0]);
+        const T coef = T(w[size_t(i)] * gi / denom);
+        const T m = T(rows.max[size_t(i)]), ls = T(rows.ls[size_t(i)]);
+        const T* row = px + i * C;
+        T* drow = pd + i * C;
+        for (int64_t c = 0; c < C; ++c) drow[c] += std::exp((row[c] - m) - ls) * coef;
+        drow[t[size_t(i)]] -= coef;
+      }
+    });
+  });
+}
+
+// Shared body of both cross_entropy overloads. `weights` is null for the ignore_index overload,
+// which then honours ignore_index; with weights there is no ignore index.
+//
+// lossᵢ = wᵢ · (logsumexp(xᵢ) − xᵢ,tᵢ); mean = Σ lossᵢ / Σ wᵢ, sum = Σ lossᵢ, none = (lossᵢ);
+// dxᵢ += (softmax(xᵢ) − onehot(tᵢ)) · wᵢ · gᵢ / denominator.
+// Rows with weight 0 (or target == ignore_index) take no part: their targets are not validated
+// (a padding position may hold any value), their loss is 0 and no gradient reaches them.
+// Like PyTorch, the mean over zero effective rows (all ignored, or all weights 0) is NaN = 0/0,
+// and its gradient is zero.
+static Var cross_entropy_impl(const Var& logits, std::span<const int64_t> targets, const Tensor* weights,
+                              int64_t ignore_index, Reduction reduction) {
+  std::vector<int64_t> t(targets.begin(), targets.end());
+  std::vector<double> w = cross_entropy_weights(logits, t, weights, ignore_index);
+  CrossEntropyRows rows = cross_entropy_rows(logits.value(), t, w);
+  const int64_t N = logits.shape()[0];
 
   double denom = 1;
   Tensor y;
   if (reduction == Reduction::none) {
-    y = Tensor::from(Shape{N}, loss, logits.dtype());
+    y = Tensor::from(Shape{N}, rows.loss, logits.dtype());
   } else {
     double total = 0, wsum = 0;
     for (int64_t i = 0; i < N; ++i) {  // sequential: a fixed summation order
-      total += loss[size_t(i)];
+      total += rows.loss[size_t(i)];
       wsum += w[size_t(i)];
     }
     if (reduction == Reduction::mean) denom = wsum;
@@ -160,26 +206,8 @@ static Var cross_entropy_impl(const Var& logits, std::span<const int64_t> target
 
   return logits.tape().record(
       "cross_entropy", std::move(y), {logits},
-      [logits, t = std::move(t), w = std::move(w), row_max = std::move(row_max), row_ls = std::move(row_ls), N, C,
-       denom, reduction](GradContext& g) {
-        Tensor& dx = g.grad_of(logits);
-        dispatch(dx.dtype(), [&]<typename T>(T) {
-          const T* px = logits.value().data<T>();
-          const T* pg = g.out().data<T>();
-          T* pd = dx.data<T>();
-          parallel_chunks(N, row_grain(C), [&](int64_t lo, int64_t hi) {
-            for (int64_t i = lo; i < hi; ++i) {
-              if (w[size_t(i)] == 0) continue;
-              const double gi = double(reduction == Reduction::none ? pg[i] : pg[0]);
-              const T coef = T(w[size_t(i)] * gi / denom);
-              const T m = T(row_max[size_t(i)]), ls = T(row_ls[size_t(i)]);
-              const T* row = px + i * C;
-              T* drow = pd + i * C;
-              for (int64_t c = 0; c < C; ++c) drow[c] += std::exp((row[c] - m) - ls) * coef;
-              drow[t[size_t(i)]] -= coef;
-            }
-          });
-        });
+      [logits, t = std::move(t), w = std::move(w), rows = std::move(rows), denom, reduction](GradContext& g) {
+        cross_entropy_backward(logits.value(), g.out(), g.grad_of(logits), t, w, rows, denom, reduction);
       });
 }
 

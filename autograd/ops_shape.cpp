@@ -173,11 +173,11 @@ static Var join(const char* op, std::span<const Var> xs, const Shape& out, int64
   }
   return xs[0].tape().record(op, std::move(y), xs,
                              [xs = std::vector<Var>(xs.begin(), xs.end()), outer, row](GradContext& g) {
-                               int64_t off = 0;
+                               int64_t g_off = 0;
                                for (const Var& x : xs) {
                                  const int64_t w = outer ? x.value().numel() / outer : 0;
-                                 if (g.wants(x)) copy_rows<true>(g.out(), row, off, g.grad_of(x), w, 0, outer, w);
-                                 off += w;
+                                 if (g.wants(x)) copy_rows<true>(g.out(), row, g_off, g.grad_of(x), w, 0, outer, w);
+                                 g_off += w;
                                }
                              });
 }
@@ -236,13 +236,12 @@ Var index_select(const Var& x, int axis, std::span<const int64_t> indices) {
   // Backward owns a destination (outer row, column piece) per task and walks indices in order, so
   // repeated indices add up in a fixed order at any thread count.
   return x.tape().record("index_select", std::move(y), {x},
-                         [x, idx = std::vector<int64_t>(indices.begin(), indices.end()), n, outer, inner](GradContext& g) {
+                         [x, idx = std::vector<int64_t>(indices.begin(), indices.end()), n, k, outer, inner](GradContext& g) {
                            if (g.out().numel() == 0) return;
                            Tensor& gx = g.grad_of(x);
                            dispatch(gx.dtype(), [&]<typename T>(T) {
                              const T* pg = g.out().data<T>();
                              T* pd = gx.data<T>();
-                             const int64_t k = int64_t(idx.size());
                              for_row_pieces(outer, inner, [&](int64_t o, int64_t b, int64_t e) {
                                for (int64_t t = 0; t < k; ++t) {
                                  const T* src = pg + (o * k + t) * inner;

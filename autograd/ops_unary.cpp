@@ -24,7 +24,7 @@ Var tanh(const Var& x) {
   Tensor y = x.dtype() == DType::f32 ? float_map(x.value(), kernels::tanh_f32)
                                      : map(x.value(), [](auto v) { return std::tanh(v); });
   return x.tape().record("tanh", std::move(y), {x}, [x](GradContext& g) {
-    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto y) { return gy * (1 - y * y); }));
+    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto t) { return gy * (1 - t * t); }));
   });
 }
 
@@ -41,7 +41,7 @@ Var sigmoid(const Var& x) {
   Tensor y = x.dtype() == DType::f32 ? float_map(x.value(), kernels::sigmoid_f32)
                                      : map(x.value(), [](auto v) { return stable_sigmoid(v); });
   return x.tape().record("sigmoid", std::move(y), {x}, [x](GradContext& g) {
-    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto y) { return gy * y * (1 - y); }));
+    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto s) { return gy * s * (1 - s); }));
   });
 }
 
@@ -49,7 +49,7 @@ Var sigmoid(const Var& x) {
 Var exp(const Var& x) {
   Tensor y = map(x.value(), [](auto v) { return std::exp(v); });
   return x.tape().record("exp", std::move(y), {x}, [x](GradContext& g) {
-    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto y) { return gy * y; }));
+    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto e) { return gy * e; }));
   });
 }
 
@@ -65,7 +65,7 @@ Var log(const Var& x) {
 Var sqrt(const Var& x) {
   Tensor y = map(x.value(), [](auto v) { return std::sqrt(v); });
   return x.tape().record("sqrt", std::move(y), {x}, [x](GradContext& g) {
-    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto y) { return gy / (y + y); }));
+    g.accumulate(x, map2(g.out(), g.value(), [](auto gy, auto r) { return gy / (r + r); }));
   });
 }
 

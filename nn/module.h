@@ -14,7 +14,7 @@ namespace seqgrad::nn {
 class Parameter {
  public:
   Parameter() = default;
-  explicit Parameter(Tensor value) : value(std::move(value)) {}
+  explicit Parameter(Tensor initial) : value(std::move(initial)) {}
 
   Tensor value;
   Tensor grad;  // same shape and dtype as value once first bound or zeroed

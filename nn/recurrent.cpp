@@ -81,31 +81,37 @@ UnrollMasks draw_masks(const Cell& cell, int64_t batch, int64_t steps, const Reg
 
 // ---- unroll --------------------------------------------------------------------------------
 
-UnrollResult unroll(Cell& cell, const Var& x, const State& initial, const UnrollOptions& o) {
+namespace {
+
+// Throws unless x is a non-empty (B, T, F) with F = the cell's input size and lengths are B values in 1..T.
+void check_unroll_input(const Cell& cell, const Var& x, std::span<const int64_t> lengths) {
   if (!x.defined()) throw std::invalid_argument("unroll: input x is undefined");
   if (x.rank() != 3)
     throw std::invalid_argument("unroll: input must be (B, T, F), got " + x.shape().str());
-  const int64_t B = x.size(0), T = x.size(1), H = cell.hidden_size();
-  const DType dt = x.dtype();
-  const bool has_c = cell.has_cell_state();
+  const int64_t B = x.size(0), T = x.size(1);
   if (x.size(2) != cell.input_size())
     throw std::invalid_argument("unroll: input " + x.shape().str() + " has " + str(x.size(2)) +
                                 " features but the cell expects " + str(cell.input_size()));
   if (B == 0 || T == 0) throw std::invalid_argument("unroll: empty batch or sequence, input " + x.shape().str());
-  if (!o.lengths.empty()) {
-    if (int64_t(o.lengths.size()) != B)
-      throw std::invalid_argument("unroll: " + str(int64_t(o.lengths.size())) + " lengths for a batch of " + str(B));
-    for (size_t b = 0; b < o.lengths.size(); ++b)
-      if (o.lengths[b] < 1 || o.lengths[b] > T)
-        throw std::invalid_argument("unroll: lengths[" + str(int64_t(b)) + "] = " + str(o.lengths[b]) +
+  if (!lengths.empty()) {
+    if (int64_t(lengths.size()) != B)
+      throw std::invalid_argument("unroll: " + str(int64_t(lengths.size())) + " lengths for a batch of " + str(B));
+    for (size_t b = 0; b < lengths.size(); ++b)
+      if (lengths[b] < 1 || lengths[b] > T)
+        throw std::invalid_argument("unroll: lengths[" + str(int64_t(b)) + "] = " + str(lengths[b]) +
                                     " is outside 1..T = " + str(T));
   }
+}
 
-  Tape& tape = x.tape();
+// The state before the first step, (B, H) each: zeros when `initial` is empty, else `initial` checked.
+State initial_state(const Cell& cell, const Var& x, const State& initial) {
+  const int64_t B = x.size(0), H = cell.hidden_size();
+  const DType dt = x.dtype();
+  const bool has_c = cell.has_cell_state();
   State s = initial;
   if (!s.h.defined() && !s.c.defined()) {
-    s.h = tape.constant(Tensor::zeros({B, H}, dt));
-    if (has_c) s.c = tape.constant(Tensor::zeros({B, H}, dt));
+    s.h = x.tape().constant(Tensor::zeros({B, H}, dt));
+    if (has_c) s.c = x.tape().constant(Tensor::zeros({B, H}, dt));
   } else {
     if (!s.h.defined()) throw std::invalid_argument("unroll: initial state has c but no h");
     check_state(s.h, B, H, dt, "h");
@@ -116,23 +122,37 @@ UnrollResult unroll(Cell& cell, const Var& x, const State& initial, const Unroll
       s.c = Var();  // ignored by cells without a cell state
     }
   }
+  return s;
+}
 
-  // Regularisation: masks drawn (or given) once for the whole unroll.
+// The regularisation every step applies, resolved once for the whole unroll.
+struct StepMasks {
+  const UnrollMasks* masks = nullptr;  // given or drawn; null in eval mode or without regularisation
+  Var input, state;                    // dropout masks as tape constants, (B, I) and (B, H); undefined = none
+  bool zone_h = false, zone_c = false;
+  bool training = false;               // zoneout by masks (training) or by its expectation (eval)
+  double zoneout_h = 0, zoneout_c = 0;
+};
+
+// Masks given (o.masks) or drawn into `drawn` when training, checked against x (B, T, I) and H.
+StepMasks step_masks(const Cell& cell, const Var& x, const UnrollOptions& o, UnrollMasks& drawn) {
+  const int64_t B = x.size(0), T = x.size(1), H = cell.hidden_size();
+  const DType dt = x.dtype();
   const Regularization& reg = o.regularization;
   check_regularization(reg);
-  const bool training = cell.training();
-  UnrollMasks drawn;
-  const UnrollMasks* masks = nullptr;
-  if (training && o.masks) {
-    masks = o.masks;
-  } else if (training && reg.any()) {
+  StepMasks m;
+  m.training = cell.training();
+  m.zoneout_h = reg.zoneout_h;
+  m.zoneout_c = reg.zoneout_c;
+  if (m.training && o.masks) {
+    m.masks = o.masks;
+  } else if (m.training && reg.any()) {
     if (!o.rng)
       throw std::invalid_argument("unroll: training with dropout/zoneout needs an Rng (UnrollOptions::rng) or fixed masks");
     drawn = draw_masks(cell, B, T, reg, *o.rng, dt);
-    masks = &drawn;
+    m.masks = &drawn;
   }
-  Var input_mask, state_mask;
-  if (masks) {
+  if (const UnrollMasks* masks = m.masks) {
     check_mask(masks->input, Shape{B, cell.input_size()}, dt, "input");
     check_mask(masks->state, Shape{B, H}, dt, "state");
     for (const auto* zs : {&masks->zoneout_h, &masks->zoneout_c}) {
@@ -140,19 +160,86 @@ UnrollResult unroll(Cell& cell, const Var& x, const State& initial, const Unroll
         throw std::invalid_argument("unroll: " + str(int64_t(zs->size())) + " zoneout masks for " + str(T) + " steps");
       for (const Tensor& z : *zs) check_mask(z, Shape{B, H}, dt, "zoneout");
     }
-    if (masks->input.defined()) input_mask = tape.constant(masks->input);
-    if (masks->state.defined()) state_mask = tape.constant(masks->state);
+    if (masks->input.defined()) m.input = x.tape().constant(masks->input);
+    if (masks->state.defined()) m.state = x.tape().constant(masks->state);
   }
-  const bool zone_h = masks ? !masks->zoneout_h.empty() : reg.zoneout_h > 0;
-  const bool zone_c = has_c && (masks ? !masks->zoneout_c.empty() : reg.zoneout_c > 0);
+  m.zone_h = m.masks ? !m.masks->zoneout_h.empty() : reg.zoneout_h > 0;
+  m.zone_c = cell.has_cell_state() && (m.masks ? !m.masks->zoneout_c.empty() : reg.zoneout_c > 0);
+  return m;
+}
 
-  // Length masks (B, 1): the active set only shrinks with t (grows when reversed), so it is
-  // identified by its size and rebuilt only when that changes.
-  int64_t min_len = T;
-  for (int64_t l : o.lengths) min_len = std::min(min_len, l);
-  Tensor active;
-  int64_t active_count = -1;
-  Var zero = min_len < T ? tape.constant(Tensor::zeros(Shape{}, dt)) : Var();
+// Step t: the cell on x_t (B, F) and s (B, H) each, with dropout on its inputs and zoneout on its result.
+State masked_step(Cell& cell, const Var& x, int64_t t, const State& s, const StepMasks& m) {
+  const int64_t B = x.size(0), H = cell.hidden_size();
+  const bool has_c = cell.has_cell_state();
+  Var xt = reshape(slice(x, 1, t, t + 1), {B, x.size(2)});  // (B, F)
+  if (m.input.defined()) xt = xt * m.input;
+  State in = s;
+  if (m.state.defined()) in.h = s.h * m.state;
+  State n = cell.step(xt, in);
+  if (!n.h.defined() || !(n.h.shape() == Shape{B, H}) || (has_c && !n.c.defined()))
+    throw std::logic_error("unroll: the cell's step returned a state that is not (" + str(B) + ", " + str(H) + ")");
+  if (!has_c) n.c = Var();
+  if (m.zone_h) {
+    if (m.training) n.h = where(m.masks->zoneout_h[size_t(t)], s.h, n.h);
+    else n.h = n.h * (1 - m.zoneout_h) + s.h * m.zoneout_h;
+  }
+  if (m.zone_c) {
+    if (m.training) n.c = where(m.masks->zoneout_c[size_t(t)], s.c, n.c);
+    else n.c = n.c * (1 - m.zoneout_c) + s.c * m.zoneout_c;
+  }
+  return n;
+}
+
+// Per-row lengths: rows past their length keep their state and output zeros. The active set
+// (B, 1) only shrinks with t (grows when reversed), so it is identified by its size and rebuilt
+// only when that changes.
+struct LengthMask {
+  std::span<const int64_t> lengths;
+  int64_t min_len = 0;        // every row is active at t < min_len
+  Var zero;                   // scalar 0 in x's dtype; defined when some row is shorter than T
+  Tensor active;              // (B, 1): 1 = the row is still running
+  int64_t active_count = -1;  // rows in `active`
+};
+
+// The length mask of x (B, T, F) for `lengths` (empty: every row runs all T steps).
+LengthMask length_mask(const Var& x, std::span<const int64_t> lengths) {
+  const int64_t T = x.size(1);
+  LengthMask lm;
+  lm.lengths = lengths;
+  lm.min_len = T;
+  for (int64_t l : lengths) lm.min_len = std::min(lm.min_len, l);
+  lm.zero = lm.min_len < T ? x.tape().constant(Tensor::zeros(Shape{}, x.dtype())) : Var();
+  return lm;
+}
+
+// Step t's output (B, H); rows past their length get n frozen back to s and a zero output.
+Var freeze_finished(LengthMask& lm, int64_t t, State& n, const State& s, bool has_c) {
+  if (t < lm.min_len) return n.h;
+  const int64_t B = n.h.size(0);
+  int64_t count = 0;
+  for (int64_t l : lm.lengths) count += l > t;
+  if (count != lm.active_count) {
+    lm.active = Tensor(Shape{B, 1}, lm.zero.dtype());
+    for (int64_t b = 0; b < B; ++b) lm.active.set({b, 0}, lm.lengths[size_t(b)] > t ? 1.0 : 0.0);
+    lm.active_count = count;
+  }
+  Var out = where(lm.active, n.h, lm.zero);
+  n.h = where(lm.active, n.h, s.h);
+  if (has_c) n.c = where(lm.active, n.c, s.c);
+  return out;
+}
+
+}  // namespace
+
+UnrollResult unroll(Cell& cell, const Var& x, const State& initial, const UnrollOptions& o) {
+  check_unroll_input(cell, x, o.lengths);
+  const int64_t T = x.size(1);
+  const bool has_c = cell.has_cell_state();
+  State s = initial_state(cell, x, initial);
+  UnrollMasks drawn;
+  const StepMasks masks = step_masks(cell, x, o, drawn);
+  LengthMask lm = length_mask(x, o.lengths);
 
   UnrollResult r;
   r.h.resize(size_t(T));
@@ -160,39 +247,11 @@ UnrollResult unroll(Cell& cell, const Var& x, const State& initial, const Unroll
   std::vector<Var> outputs(static_cast<size_t>(T));
   for (int64_t k = 0; k < T; ++k) {
     const int64_t t = o.reverse ? T - 1 - k : k;
-    Var xt = reshape(slice(x, 1, t, t + 1), {B, x.size(2)});  // (B, F)
-    if (input_mask.defined()) xt = xt * input_mask;
-    State in = s;
-    if (state_mask.defined()) in.h = s.h * state_mask;
-    State n = cell.step(xt, in);
-    if (!n.h.defined() || !(n.h.shape() == Shape{B, H}) || (has_c && !n.c.defined()))
-      throw std::logic_error("unroll: the cell's step returned a state that is not (" + str(B) + ", " + str(H) + ")");
-    if (!has_c) n.c = Var();
-    if (zone_h) {
-      if (training) n.h = where(masks->zoneout_h[size_t(t)], s.h, n.h);
-      else n.h = n.h * (1 - reg.zoneout_h) + s.h * reg.zoneout_h;
-    }
-    if (zone_c) {
-      if (training) n.c = where(masks->zoneout_c[size_t(t)], s.c, n.c);
-      else n.c = n.c * (1 - reg.zoneout_c) + s.c * reg.zoneout_c;
-    }
-    Var out = n.h;
-    if (t >= min_len) {  // some rows are past their length: freeze their state, zero their output
-      int64_t count = 0;
-      for (int64_t l : o.lengths) count += l > t;
-      if (count != active_count) {
-        active = Tensor(Shape{B, 1}, dt);
-        for (int64_t b = 0; b < B; ++b) active.set({b, 0}, o.lengths[size_t(b)] > t ? 1.0 : 0.0);
-        active_count = count;
-      }
-      out = where(active, n.h, zero);
-      n.h = where(active, n.h, s.h);
-      if (has_c) n.c = where(active, n.c, s.c);
-    }
+    State n = masked_step(cell, x, t, s, masks);
+    outputs[size_t(t)] = freeze_finished(lm, t, n, s, has_c);
     s = n;
     r.h[size_t(t)] = s.h;
     if (has_c) r.c[size_t(t)] = s.c;
-    outputs[size_t(t)] = out;
   }
   r.output = stack(outputs, 1);  // (B, T, H)
   r.final = s;

@@ -54,69 +54,62 @@ uint64_t to_u64(const Json& v, const std::string& what, const std::string& field
   return x;
 }
 
-Header interpret(const Json& root, uint64_t data_size, const std::string& what) {
-  Header h;
-  for (const auto& [name, v] : root.members) {
-    if (name == "__metadata__") {
-      if (v.kind != Json::Kind::object) fail(what, "__metadata__ must be an object of strings");
-      for (const auto& [k, s] : v.members) {
-        if (s.kind != Json::Kind::string) fail(what, "__metadata__ value \"" + k + "\" is not a string");
-        h.metadata[k] = s.text;
-      }
-      continue;
-    }
-    const std::string t = "tensor '" + name + "'";
-    if (v.kind != Json::Kind::object) fail(what, t + ": entry must be an object");
-    const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
-    for (const auto& [k, f] : v.members) {
-      if (k == "dtype") dtype = &f;
-      else if (k == "shape") shape = &f;
-      else if (k == "data_offsets") offsets = &f;
-      else fail(what, t + ": unexpected field \"" + k + "\"");
-    }
-    if (!dtype || !shape || !offsets) fail(what, t + ": needs dtype, shape and data_offsets");
-    Entry e;
-    e.name = name;
-    if (dtype->kind != Json::Kind::string) fail(what, t + ": dtype must be a string");
-    if (dtype->text == "F32") e.dtype = DType::f32;
-    else if (dtype->text == "F64") e.dtype = DType::f64;
-    else {
-      static const char* known[] = {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
-                                    "I32",  "U32", "I64", "U64"};
-      bool is_known = std::find_if(std::begin(known), std::end(known),
-                                   [&](const char* k) { return dtype->text == k; }) != std::end(known);
-      fail(what, t + ": " + (is_known ? "unsupported" : "unknown") + " dtype '" + dtype->text +
-                     "' (seqgrad reads F32 and F64)");
-    }
-    if (shape->kind != Json::Kind::array) fail(what, t + ": shape must be an array");
-    if (shape->items.size() > size_t(Shape::kMaxRank))
-      fail(what, t + ": rank " + std::to_string(shape->items.size()) + " exceeds the maximum " +
-                     std::to_string(Shape::kMaxRank));
-    uint64_t nbytes = dtype_size(e.dtype);
-    bool overflow = false;
-    for (const Json& d : shape->items) {
-      uint64_t n = to_u64(d, what, t + " shape");
-      if (n > uint64_t(INT64_MAX)) fail(what, t + ": dimension out of range");
-      if (n && nbytes > uint64_t(INT64_MAX) / n) overflow = true;
-      nbytes *= n;
-      e.shape.push_back(int64_t(n));
-    }
-    if (offsets->kind != Json::Kind::array || offsets->items.size() != 2)
-      fail(what, t + ": data_offsets must be [begin, end]");
-    e.begin = to_u64(offsets->items[0], what, t + " data_offsets");
-    e.end = to_u64(offsets->items[1], what, t + " data_offsets");
-    if (e.begin > e.end || e.end > data_size)
-      fail(what, t + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
-                     "] out of range for a data section of " + std::to_string(data_size) + " bytes" +
-                     (e.end > data_size ? " (truncated file?)" : ""));
-    if (overflow || e.end - e.begin != nbytes)
-      fail(what, t + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " +
-                     e.shape.str() + " " + dtype->text + " needs " + (overflow ? "more" : std::to_string(nbytes)));
-    h.entries.push_back(std::move(e));
+// One tensor's header entry: dtype F32/F64, a shape whose byte size its data_offsets span exactly.
+Entry interpret_entry(const std::string& name, const Json& v, uint64_t data_size, const std::string& what) {
+  const std::string t = "tensor '" + name + "'";
+  if (v.kind != Json::Kind::object) fail(what, t + ": entry must be an object");
+  const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
+  for (const auto& [k, f] : v.members) {
+    if (k == "dtype") dtype = &f;
+    else if (k == "shape") shape = &f;
+    else if (k == "data_offsets") offsets = &f;
+    else fail(what, t + ": unexpected field \"" + k + "\"");
   }
-  // The tensors must tile the data section exactly, as the reference implementation requires.
+  if (!dtype || !shape || !offsets) fail(what, t + ": needs dtype, shape and data_offsets");
+  Entry e;
+  e.name = name;
+  if (dtype->kind != Json::Kind::string) fail(what, t + ": dtype must be a string");
+  if (dtype->text == "F32") e.dtype = DType::f32;
+  else if (dtype->text == "F64") e.dtype = DType::f64;
+  else {
+    static const char* known[] = {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
+                                  "I32",  "U32", "I64", "U64"};
+    bool is_known = std::find_if(std::begin(known), std::end(known),
+                                 [&](const char* k) { return dtype->text == k; }) != std::end(known);
+    fail(what, t + ": " + (is_known ? "unsupported" : "unknown") + " dtype '" + dtype->text +
+                   "' (seqgrad reads F32 and F64)");
+  }
+  if (shape->kind != Json::Kind::array) fail(what, t + ": shape must be an array");
+  if (shape->items.size() > size_t(Shape::kMaxRank))
+    fail(what, t + ": rank " + std::to_string(shape->items.size()) + " exceeds the maximum " +
+                   std::to_string(Shape::kMaxRank));
+  uint64_t nbytes = dtype_size(e.dtype);
+  bool overflow = false;
+  for (const Json& d : shape->items) {
+    uint64_t n = to_u64(d, what, t + " shape");
+    if (n > uint64_t(INT64_MAX)) fail(what, t + ": dimension out of range");
+    if (n && nbytes > uint64_t(INT64_MAX) / n) overflow = true;
+    nbytes *= n;
+    e.shape.push_back(int64_t(n));
+  }
+  if (offsets->kind != Json::Kind::array || offsets->items.size() != 2)
+    fail(what, t + ": data_offsets must be [begin, end]");
+  e.begin = to_u64(offsets->items[0], what, t + " data_offsets");
+  e.end = to_u64(offsets->items[1], what, t + " data_offsets");
+  if (e.begin > e.end || e.end > data_size)
+    fail(what, t + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                   "] out of range for a data section of " + std::to_string(data_size) + " bytes" +
+                   (e.end > data_size ? " (truncated file?)" : ""));
+  if (overflow || e.end - e.begin != nbytes)
+    fail(what, t + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " +
+                   e.shape.str() + " " + dtype->text + " needs " + (overflow ? "more" : std::to_string(nbytes)));
+  return e;
+}
+
+// The tensors must tile the data section exactly, as the reference implementation requires.
+void check_tiling(const std::vector<Entry>& entries, uint64_t data_size, const std::string& what) {
   std::vector<const Entry*> order;
-  for (const Entry& e : h.entries) order.push_back(&e);
+  for (const Entry& e : entries) order.push_back(&e);
   std::stable_sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) {
     return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
   });
@@ -133,6 +126,22 @@ Header interpret(const Json& root, uint64_t data_size, const std::string& what) 
   if (at != data_size)
     fail(what, "the data section has " + std::to_string(data_size) + " bytes but the tensors cover " +
                    std::to_string(at));
+}
+
+Header interpret(const Json& root, uint64_t data_size, const std::string& what) {
+  Header h;
+  for (const auto& [name, v] : root.members) {
+    if (name == "__metadata__") {
+      if (v.kind != Json::Kind::object) fail(what, "__metadata__ must be an object of strings");
+      for (const auto& [k, s] : v.members) {
+        if (s.kind != Json::Kind::string) fail(what, "__metadata__ value \"" + k + "\" is not a string");
+        h.metadata[k] = s.text;
+      }
+      continue;
+    }
+    h.entries.push_back(interpret_entry(name, v, data_size, what));
+  }
+  check_tiling(h.entries, data_size, what);
   return h;
 }
 
@@ -437,15 +446,18 @@ std::map<std::string, Tensor> to_pytorch_rnn(const std::map<std::string, Tensor>
   return out;
 }
 
-std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tensor>& state_dict, TorchRnn kind,
-                                               const std::string& prefix) {
-  const char* op = "from_pytorch_rnn";
-  std::map<std::string, Tensor> out;
-  struct Raw {
-    Tensor w_ih, w_hh, b_ih, b_hh;
-    std::string n_ih, n_hh, n_bih, n_bhh;
-  };
-  std::map<LayerKey, Raw> raw;
+namespace {
+
+// One direction of one layer in PYTORCH naming, as read: tensors and their names (for messages).
+struct TorchLayer {
+  Tensor w_ih, w_hh, b_ih, b_hh;
+  std::string n_ih, n_hh, n_bih, n_bhh;
+};
+
+// Sorts `state_dict` into PyTorch layers under `prefix` and copies every other tensor to `out`.
+std::map<LayerKey, TorchLayer> torch_layers(const std::map<std::string, Tensor>& state_dict, const std::string& prefix,
+                                            std::map<std::string, Tensor>& out, const char* op) {
+  std::map<LayerKey, TorchLayer> raw;
   for (const auto& [name, t] : state_dict) {
     if (name.compare(0, prefix.size(), prefix) != 0) {
       out[name] = t;
@@ -465,53 +477,68 @@ std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tenso
                                   "' is not a PyTorch recurrent parameter (expected " + prefix +
                                   "weight_ih|weight_hh|bias_ih|bias_hh_l<k>[_reverse]; proj_size is unsupported)");
     if (!t.defined()) throw std::invalid_argument(std::string(op) + ": tensor '" + name + "' is undefined");
-    Raw& r = raw[*key];
+    TorchLayer& r = raw[*key];
     if (field == "weight_ih_") r.w_ih = t, r.n_ih = name;
     else if (field == "weight_hh_") r.w_hh = t, r.n_hh = name;
     else if (field == "bias_ih_") r.b_ih = t, r.n_bih = name;
     else r.b_hh = t, r.n_bhh = name;
   }
+  return raw;
+}
+
+// One PyTorch layer in our naming: bias (G·H) = b_ih + b_hh, except a GRU's n gate, whose b_hn (H)
+// stays separate. Checks the biases; validate_layers checks the rest.
+LayerTensors layer_from_torch(TorchLayer& r, const LayerKey& key, TorchRnn kind, const std::string& prefix,
+                              const char* op) {
   const int64_t G = gates_of(kind);
-  std::map<LayerKey, LayerTensors> layers;
-  for (auto& [key, r] : raw) {
-    const std::string sfx = std::string("_").append(layer_suffix(key));
-    if (r.n_ih.empty()) r.n_ih = prefix + "weight_ih" + sfx;
-    if (r.n_hh.empty()) r.n_hh = prefix + "weight_hh" + sfx;
-    if (r.n_bih.empty()) r.n_bih = prefix + "bias_ih" + sfx;
-    if (r.n_bhh.empty()) r.n_bhh = prefix + "bias_hh" + sfx;
-    if (!r.w_hh.defined()) throw std::invalid_argument(std::string(op) + ": tensor '" + r.n_hh + "' is missing");
-    if (r.b_ih.defined() != r.b_hh.defined())
-      throw std::invalid_argument(std::string(op) + ": tensor '" + (r.b_ih.defined() ? r.n_bhh : r.n_bih) +
-                                  "' is missing (PyTorch has both biases or neither)");
-    for (auto [t, name] : {std::pair{&r.b_ih, &r.n_bih}, std::pair{&r.b_hh, &r.n_bhh}})
-      if (t->defined() && (t->rank() != 1 || t->dtype() != r.w_hh.dtype() ||
-                           (r.w_hh.rank() == 2 && t->size(0) != r.w_hh.size(0))))
-        throw std::invalid_argument(std::string(op) + ": tensor '" + *name + "' is " + t->describe() +
-                                    ", expected " + dtype_name(r.w_hh.dtype()) + " (" +
-                                    (r.w_hh.rank() == 2 ? std::to_string(r.w_hh.size(0)) : std::string("G·H")) + ")");
-    LayerTensors l;
-    l.weight_ih = r.w_ih, l.w_ih_name = r.n_ih;
-    l.weight_hh = r.w_hh, l.w_hh_name = r.n_hh;
-    l.bias_name = r.n_bih;
-    l.bias_hn_name = r.n_bhh;
-    if (r.w_hh.rank() == 2 && r.w_hh.size(0) % G == 0) {  // else validate_layers reports the shape
-      const int64_t H = r.w_hh.size(1), GH = r.w_hh.size(0);
-      l.bias = Tensor::zeros(Shape{GH}, r.w_hh.dtype());
-      if (kind == TorchRnn::gru) l.bias_hn = Tensor::zeros(Shape{GH / G}, r.w_hh.dtype());
-      if (r.b_ih.defined() && GH == G * H) {
-        if (kind == TorchRnn::gru) {
-          copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, 2 * H);  // r, z: b_i + b_h
-          copy_sum(l.bias, 2 * H, r.b_ih, 2 * H, nullptr, 0, H);  // n: b_in
-          copy_sum(l.bias_hn, 0, r.b_hh, 2 * H, nullptr, 0, H);  // b_hn stays inside r ⊙ (·)
-        } else {
-          copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, GH);
-        }
+  const std::string sfx = std::string("_").append(layer_suffix(key));
+  if (r.n_ih.empty()) r.n_ih = prefix + "weight_ih" + sfx;
+  if (r.n_hh.empty()) r.n_hh = prefix + "weight_hh" + sfx;
+  if (r.n_bih.empty()) r.n_bih = prefix + "bias_ih" + sfx;
+  if (r.n_bhh.empty()) r.n_bhh = prefix + "bias_hh" + sfx;
+  if (!r.w_hh.defined()) throw std::invalid_argument(std::string(op) + ": tensor '" + r.n_hh + "' is missing");
+  if (r.b_ih.defined() != r.b_hh.defined())
+    throw std::invalid_argument(std::string(op) + ": tensor '" + (r.b_ih.defined() ? r.n_bhh : r.n_bih) +
+                                "' is missing (PyTorch has both biases or neither)");
+  for (auto [t, name] : {std::pair{&r.b_ih, &r.n_bih}, std::pair{&r.b_hh, &r.n_bhh}})
+    if (t->defined() && (t->rank() != 1 || t->dtype() != r.w_hh.dtype() ||
+                         (r.w_hh.rank() == 2 && t->size(0) != r.w_hh.size(0))))
+      throw std::invalid_argument(std::string(op) + ": tensor '" + *name + "' is " + t->describe() +
+                                  ", expected " + dtype_name(r.w_hh.dtype()) + " (" +
+                                  (r.w_hh.rank() == 2 ? std::to_string(r.w_hh.size(0)) : std::string("G·H")) + ")");
+  LayerTensors l;
+  l.weight_ih = r.w_ih, l.w_ih_name = r.n_ih;
+  l.weight_hh = r.w_hh, l.w_hh_name = r.n_hh;
+  l.bias_name = r.n_bih;
+  l.bias_hn_name = r.n_bhh;
+  if (r.w_hh.rank() == 2 && r.w_hh.size(0) % G == 0) {  // else validate_layers reports the shape
+    const int64_t H = r.w_hh.size(1), GH = r.w_hh.size(0);
+    l.bias = Tensor::zeros(Shape{GH}, r.w_hh.dtype());
+    if (kind == TorchRnn::gru) l.bias_hn = Tensor::zeros(Shape{GH / G}, r.w_hh.dtype());
+    if (r.b_ih.defined() && GH == G * H) {
+      if (kind == TorchRnn::gru) {
+        copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, 2 * H);  // r, z: b_i + b_h
+        copy_sum(l.bias, 2 * H, r.b_ih, 2 * H, nullptr, 0, H);  // n: b_in
+        copy_sum(l.bias_hn, 0, r.b_hh, 2 * H, nullptr, 0, H);  // b_hn stays inside r ⊙ (·)
+      } else {
+        copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, GH);
       }
-    } else {
-      l.bias = Tensor::zeros(Shape{G}, r.w_hh.dtype());  // placeholder; the weight_hh shape throws
     }
-    layers[key] = l;
+  } else {
+    l.bias = Tensor::zeros(Shape{G}, r.w_hh.dtype());  // placeholder; the weight_hh shape throws
   }
+  return l;
+}
+
+}  // namespace
+
+std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tensor>& state_dict, TorchRnn kind,
+                                               const std::string& prefix) {
+  const char* op = "from_pytorch_rnn";
+  std::map<std::string, Tensor> out;
+  std::map<LayerKey, TorchLayer> raw = torch_layers(state_dict, prefix, out, op);
+  std::map<LayerKey, LayerTensors> layers;
+  for (auto& [key, r] : raw) layers[key] = layer_from_torch(r, key, kind, prefix, op);
   validate_layers(layers, kind, op);
   for (const auto& [key, l] : layers) {
     const std::string base = prefix + layer_suffix(key) + ".";
