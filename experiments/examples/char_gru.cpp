@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "experiments/common/data.h"
+#include "experiments/data/data.h"
 #include "experiments/examples/example_flags.h"
 #include "nn/cells.h"
 #include "nn/layers.h"

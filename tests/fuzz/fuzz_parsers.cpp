@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
-#include "experiments/common/data.h"
+#include "experiments/data/data.h"
 #include "experiments/common/experiment.h"
-#include "experiments/common/report.h"
+#include "experiments/report/report.h"
 #include "nn/checkpoint.h"
 #include "nn/safetensors.h"
 

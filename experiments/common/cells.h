@@ -1,0 +1,29 @@
+// The cells the studies compare, named and built in ONE place, so every study trains the same
+// forms: rnn = nn::Elman (tanh); lstm = nn::Lstm with a forget gate (bias set by the study);
+// gru = nn::Gru in the reset-after form (PyTorch's nn.GRU and cuDNN's); bilstm = an LSTM run in
+// both directions by nn::Recurrent (bidirectionality belongs to the wrapper, not the cell).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/rng.h"
+#include "nn/recurrent.h"
+
+namespace seqgrad::experiments {
+
+enum class CellKind { rnn, lstm, gru, bilstm };
+const char* cell_name(CellKind kind);             // "rnn", "lstm", "gru", "bilstm"
+CellKind parse_cell(const std::string& name);     // also "elman" for rnn; throws std::invalid_argument
+std::vector<std::string> cell_names(bool with_bilstm = true);  // the names parse_cell takes, in order
+// One line for the report: the form each kind is built in, e.g. "gru: nn::Gru, reset-after form ...".
+std::string cell_form(CellKind kind);
+
+// The factory nn::Recurrent builds each layer's cell with (bilstm: the LSTM cell; ask the wrapper
+// for both directions).
+nn::CellFactory cell_factory(CellKind kind, double forget_bias);
+// One cell of `kind` (x: (B, input) -> h: (B, hidden)); bilstm throws, as a cell runs one direction.
+std::unique_ptr<nn::Cell> make_cell(CellKind kind, int64_t input, int64_t hidden, Rng& rng, double forget_bias);
+
+}  // namespace seqgrad::experiments

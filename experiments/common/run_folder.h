@@ -1,0 +1,90 @@
+// A run folder <out>/<program>/<run>/: config.ini (the options that ran) and env.json (machine,
+// commit, data files) on creation; metrics/*.csv, metrics.json, claims.json, checkpoint.sgck and
+// plots/*.png as the run goes. Same seed + same config gives bitwise-identical metrics at any
+// thread count: everything random comes from Rngs seeded by the program.
+//
+//   experiments::Run run(program, "scalar");                       // <out>/gradient_study/scalar/
+//   auto& csv = run.csv("gradients", {"k", "w", "measured", "closed_form"});
+//   csv.row({k, w, g, std::pow(w, T - k)});
+//   run.plot({.name = "gradients", .csv = "gradients", .x = "k", .y = {"measured"}, .group_by = "w",
+//             .log_y = true, .title = "|dh_T/dh_k| per step"});
+//   run.finish({{"dh50_w0.9", g09}});                              // metrics.json
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "autograd/tensor.h"
+#include "experiments/common/io.h"
+#include "experiments/common/options.h"
+#include "experiments/common/plot.h"
+#include "nn/checkpoint.h"
+
+namespace seqgrad::experiments {
+
+// A value in metrics: number or text.
+using Value = std::variant<double, int64_t, std::string>;
+// A Value as JSON: numbers as format_number (non-finite ones as the strings "nan", "inf", "-inf",
+// which JSON cannot represent as numbers), text quoted.
+std::string json_value(const Value& v);
+
+// One CSV file under <run>/metrics/, rows appended and flushed as they come.
+class CsvLog {
+ public:
+  CsvLog(const std::filesystem::path& path, std::vector<std::string> columns);
+  void row(const std::vector<Value>& values);  // throws when the count differs from the columns
+  const std::filesystem::path& path() const;
+  const std::vector<std::string>& columns() const;
+
+ private:
+  std::filesystem::path path_;
+  std::vector<std::string> columns_;
+  std::ofstream out_;
+};
+
+// A data file a run read, recorded in env.json with its absolute path, size and SHA-256.
+struct DataFile {
+  std::string role;  // e.g. "sentiment"
+  std::filesystem::path path;
+};
+
+class Run {
+ public:
+  Run(const Program& program, const std::string& run_name, std::vector<DataFile> data_files = {});
+  const std::filesystem::path& dir() const;
+  CsvLog& csv(const std::string& name, std::vector<std::string> columns);
+  void plot(const PlotSpec& spec);  // renders now; if gnuplot is missing, throws saying how to install it
+  void save_checkpoint(const nn::Checkpoint& ckpt);  // <run>/checkpoint.sgck, atomically
+  // The run's trained models in one checkpoint: model `key`'s parameter `name` as
+  // "param/<key>/<name>" (e.g. "param/lstm/seed1/l0.weight_ih"), and the resolved config as the text
+  // "config". Load one back with nn::get_module(ckpt, module, "param/<key>/").
+  using NamedTensors = std::map<std::string, Tensor>;
+  void save_models(const std::map<std::string, NamedTensors>& models);
+  void finish(const std::map<std::string, Value>& final_metrics);  // metrics.json
+
+ private:
+  void write_env(double elapsed_seconds) const;  // env.json; elapsed < 0 while the run is going
+  std::string data_files_json() const;
+
+  const Program& program_;
+  std::filesystem::path dir_;
+  std::vector<DataFile> data_files_;
+  std::map<std::string, std::unique_ptr<CsvLog>> csvs_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// --verify for programs: for each (run folder below `out`, plot names), checks that config.ini
+// exists, metrics.json and claims.json parse, every metrics/*.csv has a header and >= 1 row of the
+// header's width, and each named plot is a PNG. Throws naming the first problem; returns the
+// number of run folders checked (and prints one line saying so).
+int verify_runs(const std::filesystem::path& out,
+                const std::vector<std::pair<std::string, std::vector<std::string>>>& runs);
+
+}  // namespace seqgrad::experiments

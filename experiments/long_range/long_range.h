@@ -1,0 +1,124 @@
+// Experiment 3: long-range memory. Two pathological tasks of Hochreiter & Schmidhuber (1997), each
+// solved (or not) by an Elman RNN, an LSTM and a GRU at growing sequence lengths T:
+//   adding problem   (H&S §5.4): regress 0.5 + (X1 + X2)/4 from the two marked values;
+//                    a sequence is correct when |prediction − target| < 0.04; solved at >= 99%.
+//   temporal order   (H&S §5.6, Pascanu et al. 2013): classify the order (XX, XY, YX, YY) of two
+//                    symbols hidden among distractors; solved when the held-out error is < 1%.
+// Pure computations returning plain structs (no files, no printing), so the tests call them
+// directly and the program (experiments/long_range/main.cpp) only logs, plots and judges them.
+// Everything random comes from Rngs seeded by the caller's seed: same seed ⇒ same bits.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "autograd/rng.h"
+#include "autograd/tensor.h"
+#include "experiments/common/cells.h"
+
+namespace seqgrad::long_range {
+
+using experiments::CellKind;
+using experiments::cell_name;
+using experiments::parse_cell;
+
+enum class Task { adding, temporal_order };
+const char* task_name(Task task);  // "adding", "temporal_order"
+Task parse_task(const std::string& name);  // throws std::invalid_argument on anything else
+
+// One batch of either task. Positions are kept so tests can check the generators.
+struct Batch {
+  Tensor x;                     // adding: (B, T, 2) [value, marker]; temporal order: (B, T, 8) one-hot
+  Tensor target;                // adding: (B, 1); temporal order: undefined
+  std::vector<int64_t> labels;  // temporal order: (B) class in 0..3; adding: empty
+  std::vector<int64_t> first, second;  // (B) the two relevant positions, first < second
+};
+
+// ---- the generators -----------------------------------------------------------------------------
+
+// The adding problem in the paper's version: value ∈ U[−1, 1), marker ∈ {0, 1}; the first marker
+// in the first min(10, T/2) steps, the second anywhere else in the first half (steps 0..T/2−1,
+// not the first one), so the last relevant input is at least T/2 steps before the end. Target
+// 0.5 + (X1 + X2)/4 ∈ [0, 1]. Needs T >= 4.
+Batch adding_batch(Rng& rng, int64_t batch, int64_t T);
+// The paper's scaling of the two marked values into [0, 1].
+inline double adding_target(double x1, double x2) { return 0.5 + (x1 + x2) / 4.0; }
+
+// Temporal order, symbols one-hot in 8 inputs in the order a, b, c, d, X, Y, B, E (indices below).
+// Step 0 is B, step T−1 is E, every other step a random distractor a..d except t1 and t2, which hold
+// X or Y at random: t1 uniform in [⌊0.1T⌋, ⌊0.2T⌋], t2 uniform in [⌊0.5T⌋, ⌊0.6T⌋].
+// Class = 2·[s1 = Y] + [s2 = Y]: 0 XX, 1 XY, 2 YX, 3 YY. Needs T >= 10.
+enum Symbol : int64_t { sym_a = 0, sym_b, sym_c, sym_d, sym_X, sym_Y, sym_B, sym_E, num_symbols };
+constexpr int64_t kOrderClasses = 4;
+Batch temporal_order_batch(Rng& rng, int64_t batch, int64_t T);
+inline int64_t order_class(bool first_is_y, bool second_is_y) { return 2 * int64_t(first_is_y) + int64_t(second_is_y); }
+
+Batch make_batch(Task task, Rng& rng, int64_t batch, int64_t T);
+int64_t input_size(Task task);   // 2 or 8
+int64_t output_size(Task task);  // 1 or 4
+
+// ---- success criteria ---------------------------------------------------------------------------
+
+constexpr double kAddingTolerance = 0.04;   // |prediction − target| < 0.04 counts as correct
+constexpr double kAddingSolved = 0.99;      // solved at >= 99% correct
+constexpr double kOrderMaxError = 0.01;     // solved at held-out error < 1%
+
+// Fraction of sequences with |prediction − target| < kAddingTolerance (sizes must agree).
+double adding_accuracy(const std::vector<double>& prediction, const std::vector<double>& target);
+// Fraction of rows of logits (N, C), row-major, whose argmax (first on ties) equals the label.
+double order_accuracy(const std::vector<double>& logits, const std::vector<int64_t>& labels, int64_t classes);
+bool solved(Task task, double accuracy);  // adding: accuracy >= 0.99; temporal order: 1 − accuracy < 0.01
+
+// ---- training -------------------------------------------------------------------------------------
+
+struct TrainConfig {
+  Task task = Task::adding;
+  CellKind cell = CellKind::lstm;
+  int64_t T = 50;
+  int64_t hidden = 32;
+  int64_t batch = 32;
+  double lr = 3e-3;             // Adam
+  double clip = 1.0;            // clip-by-norm (0 = off)
+  double forget_bias = 1.0;     // LSTM forget-gate bias
+  int64_t budget = 20000;       // training sequences at most (rounded up to whole batches)
+  int64_t eval_every = 1024;    // sequences between held-out evaluations (rounded up to whole batches)
+  int64_t heldout = 1000;       // fixed held-out sequences per (task, T), the same for every cell
+  int64_t eval_batch = 250;     // held-out sequences per forward pass (memory, not results)
+  uint64_t seed = 1;
+  std::function<void(int64_t sequences, double train_loss)> on_eval = {};  // after each evaluation
+};
+void validate(const TrainConfig& cfg);  // throws std::invalid_argument naming the bad field and value
+
+struct CurvePoint {
+  int64_t sequences = 0;   // training sequences seen before this evaluation
+  double accuracy = 0;     // held-out: fraction correct (adding) or classified right (order)
+  double loss = 0;         // held-out MSE (adding) or cross-entropy (order)
+  double train_loss = 0;   // mean training-batch loss since the previous evaluation (NaN at 0)
+};
+
+struct TrainResult {
+  Task task = Task::adding;
+  CellKind cell = CellKind::lstm;
+  int64_t T = 0;
+  int64_t num_parameters = 0;
+  bool solved = false;
+  int64_t sequences = 0;   // sequences seen when the criterion was first met, else when the budget ran out
+  double final_accuracy = 0, final_loss = 0;  // at the last evaluation
+  double best_accuracy = 0;
+  bool diverged = false;   // a non-finite training loss stopped the run
+  std::vector<CurvePoint> curve;  // the first point is the untrained model
+  std::map<std::string, Tensor> parameters;  // the trained model's parameters by name (for checkpoints)
+};
+
+// The held-out set of (task, T): derived from seed, task and T only.
+std::vector<Batch> heldout_set(Task task, int64_t T, int64_t size, int64_t chunk, uint64_t seed);
+
+// Model (from seed and cell), training stream (from seed, task, T) and held-out set are fixed by
+// the config, so every cell of one (task, T) sees the same data. Evaluates at 0 sequences and every
+// eval_every sequences, stops as soon as the criterion holds or after budget sequences.
+TrainResult train(const TrainConfig& cfg);
+
+}  // namespace seqgrad::long_range
