@@ -153,6 +153,9 @@ Program::Program(std::string name, std::string description)
   add_common(uint64_t(1), "seed", "N", "random seed (unsigned 64-bit)");
   add_common(int(0), "threads", "N", "TBB worker thread limit, 0 = all cores (results do not depend on it)");
   add_common(std::string("runs"), "out", "DIR", "runs are written under DIR/<program>/<run>");
+  impl_->table.push_back({"resume", [](po::variables_map& vm, bool) { vm.insert({"resume", po::variable_value(false, false)}); }});
+  impl_->common.add_options()("resume", po::value<bool>()->implicit_value(true, "true")->value_name("BOOL"),
+                              "continue a stopped run in --out: finished units are read back, not redone (same config)");
   impl_->table.push_back({"quick", [](po::variables_map& vm, bool) { vm.insert({"quick", po::variable_value(false, false)}); }});
   impl_->common.add_options()("quick", po::value<bool>()->implicit_value(true, "true")->value_name("BOOL"),
                               "a fast, reduced run (smoke test): every option not set takes its --quick value");

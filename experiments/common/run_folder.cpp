@@ -131,6 +131,7 @@ Run::Run(const Program& program, const std::string& run_name, std::vector<DataFi
   // or plots never mix with new ones.
   for (const char* entry : {"metrics", "plots", "metrics.json", "claims.json", "checkpoint.sgck", "env.json", "config.ini"})
     fs::remove_all(dir_ / entry);
+  if (!program.get<bool>("resume")) fs::remove_all(dir_ / "units");  // finished work is kept only to resume
   fs::create_directories(dir_ / "metrics");
   write_file(dir_ / "config.ini", program.resolved_config());
   write_env(-1);
@@ -222,6 +223,48 @@ void Run::finish(const std::map<std::string, Value>& final_metrics) {
   text += final_metrics.empty() ? "}\n" : "\n}\n";
   write_file(dir_ / "metrics.json", text);
   write_env(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+}
+
+// ---- UnitStore ------------------------------------------------------------------------------------
+
+UnitStore::UnitStore(const Run& run)
+    : dir_(run.dir() / "units"), resume_(run.program().get<bool>("resume")), config_(result_config(run.program())) {
+  fs::create_directories(dir_);
+}
+
+std::string UnitStore::result_config(const Program& program) {
+  std::istringstream in(program.resolved_config());
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    const std::string key = trim(line.substr(0, line.find('=')));
+    if (line.starts_with("#") || key == "threads" || key == "out" || key == "resume" || key == "verify") continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
+std::optional<nn::Checkpoint> UnitStore::find(const std::string& key) const {
+  check_name("unit", key);
+  const fs::path file = dir_ / (key + ".sgck");
+  if (!resume_ || !fs::exists(file)) return std::nullopt;
+  nn::Checkpoint unit = nn::load_checkpoint(file.string());
+  auto it = unit.texts.find("config");
+  if (it == unit.texts.end() || it->second != config_)
+    throw std::invalid_argument("--resume: " + file.string() +
+                                " was written under another configuration; rerun without --resume, or with the config.ini of that run");
+  return unit;
+}
+
+void UnitStore::save(const std::string& key, nn::Checkpoint unit) const {
+  check_name("unit", key);
+  unit.texts["config"] = config_;
+  nn::save_checkpoint((dir_ / (key + ".sgck")).string(), unit);
+  fs::remove(in_progress(key));
+}
+
+std::string UnitStore::in_progress(const std::string& key) const {
+  check_name("unit", key);
+  return (dir_ / (key + ".partial.sgck")).string();
 }
 
 // ---- verify ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -59,6 +60,7 @@ class Run {
  public:
   Run(const Program& program, const std::string& run_name, std::vector<DataFile> data_files = {});
   const std::filesystem::path& dir() const;
+  const Program& program() const { return program_; }
   CsvLog& csv(const std::string& name, std::vector<std::string> columns);
   void plot(const PlotSpec& spec);  // renders now; if gnuplot is missing, throws saying how to install it
   void save_checkpoint(const nn::Checkpoint& ckpt);  // <run>/checkpoint.sgck, atomically
@@ -78,6 +80,28 @@ class Run {
   std::vector<DataFile> data_files_;
   std::map<std::string, std::unique_ptr<CsvLog>> csvs_;
   std::chrono::steady_clock::time_point start_;
+};
+
+// Finished units of work of a run (one training of a cell and seed, say), so a stopped run resumes
+// where it stopped: each finished unit is saved to <run>/units/<key>.sgck (its metrics and trained
+// parameters, and the run's config), and a unit in progress may keep its own optim::Resumable
+// checkpoint at in_progress(key). With --resume, find(key) returns a finished unit's checkpoint (and
+// the program skips the work); a unit saved under another config is an error naming the file.
+// Without --resume, a new Run starts clean (units/ is emptied).
+class UnitStore {
+ public:
+  explicit UnitStore(const Run& run);
+  std::optional<nn::Checkpoint> find(const std::string& key) const;
+  void save(const std::string& key, nn::Checkpoint unit) const;  // atomically; adds the config text
+  std::string in_progress(const std::string& key) const;        // <run>/units/<key>.partial.sgck
+  // The config a unit must match: resolved_config() without the options that do not change
+  // results (threads, out, resume, verify).
+  static std::string result_config(const Program& program);
+
+ private:
+  std::filesystem::path dir_;
+  bool resume_;
+  std::string config_;
 };
 
 // --verify for programs: for each (run folder below `out`, plot names), checks that config.ini

@@ -362,3 +362,61 @@ TEST_CASE("Program: option names or values holding Boost placeholders fail fast 
   REQUIRE(parse(p, {"--cell", "50%"}));  // a '%' in a valid value is fine
   CHECK(p.get<std::string>("cell") == "50%");
 }
+
+// Issue 12: one stated verdict rule. Fewer than 3 seeds is inconclusive (one seed used to give
+// "holds" from a std of 0); with 3 or more, Welch's t-test at 5% decides.
+TEST_CASE("compare: the verdict rule needs 3 seeds and a difference beyond Welch's threshold", "[experiments]") {
+  using experiments::Outcome;
+  const std::vector<double> one = {0.9}, other = {0.5};
+  CHECK(experiments::compare(one, other, true).outcome == Outcome::inconclusive);
+  const std::vector<double> a = {0.80, 0.81, 0.79}, b = {0.70, 0.71, 0.69}, c = {0.78, 0.83, 0.76};
+  CHECK(experiments::compare(a, b, true).outcome == Outcome::a_better);
+  CHECK(experiments::compare(a, b, false).outcome == Outcome::b_better);  // lower is better: b wins
+  CHECK(experiments::compare(a, c, true).outcome == Outcome::no_difference);
+  // Welch: s = 0.01 both sides, n = 3: se = 0.008165, nu = 4, t = 2.776 -> threshold 0.02267.
+  const experiments::Comparison ab = experiments::compare(a, b, true);
+  CHECK(ab.threshold == Approx(2.776 * std::sqrt(2 * 0.0001 / 3)).epsilon(1e-9));
+  CHECK_THAT(ab.text(), Catch::Contains("beyond the threshold"));
+  CHECK(experiments::t_quantile_975(1) == Approx(12.706));
+  CHECK(experiments::t_quantile_975(1e9) == Approx(1.95996).epsilon(1e-6));
+  CHECK_THROWS_WITH(experiments::t_quantile_975(0.5), Catch::Contains("degrees of freedom"));
+}
+
+TEST_CASE("UnitStore: finished units come back only with --resume and the same config", "[experiments]") {
+  TempDir tmp("expc-units");
+  auto unit = [] {
+    nn::Checkpoint u;
+    u.tensors["param/w"] = Tensor::from({2}, {1, 2});
+    u.texts["metric"] = "0.5";
+    return u;
+  };
+  {
+    experiments::Program p = make_program();
+    REQUIRE(parse(p, {"--out", tmp.path.string()}));
+    experiments::Run run(p, "r");
+    experiments::UnitStore store(run);
+    store.save("lstm_seed1", unit());
+    CHECK_FALSE(store.find("lstm_seed1"));  // not resuming: nothing is read back
+  }
+  {
+    experiments::Program p = make_program();
+    REQUIRE(parse(p, {"--out", tmp.path.string(), "--resume", "--threads", "1"}));  // threads do not matter
+    experiments::Run run(p, "r");
+    auto found = experiments::UnitStore(run).find("lstm_seed1");
+    REQUIRE(found);
+    CHECK(found->texts.at("metric") == "0.5");
+  }
+  {
+    experiments::Program p = make_program();
+    REQUIRE(parse(p, {"--out", tmp.path.string(), "--resume", "--steps", "9"}));
+    experiments::Run run(p, "r");
+    CHECK_THROWS_WITH(experiments::UnitStore(run).find("lstm_seed1"),
+                      Catch::Contains("lstm_seed1.sgck") && Catch::Contains("another configuration"));
+  }
+  {
+    experiments::Program p = make_program();
+    REQUIRE(parse(p, {"--out", tmp.path.string()}));  // a fresh run empties units/
+    experiments::Run run(p, "r");
+    CHECK_FALSE(fs::exists(run.dir() / "units" / "lstm_seed1.sgck"));
+  }
+}
