@@ -45,6 +45,9 @@ Options parse(int argc, char** argv) {
                 "             [--checkpoint FILE] [--checkpoint-every 100]");
       std::exit(0);
     }
+    const bool known = flag == "--checkpoint" || flag == "--steps" || flag == "--seq-len" || flag == "--hidden" ||
+                       flag == "--seed" || flag == "--lr" || flag == "--checkpoint-every";
+    if (!known) throw std::invalid_argument("demo: unknown option '" + flag + "' (see --help)");
     if (i + 1 >= argc) throw std::invalid_argument("demo: option " + flag + " needs a value");
     const std::string value = argv[++i];
     if (flag == "--checkpoint") {
@@ -65,8 +68,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--hidden") o.hidden = int(v);
     else if (flag == "--seed") o.seed = uint64_t(v);
     else if (flag == "--lr") o.lr = v;
-    else if (flag == "--checkpoint-every") o.checkpoint_every = int(v);
-    else throw std::invalid_argument("demo: unknown option " + flag + " (see --help)");
+    else o.checkpoint_every = int(v);
   }
   return o;
 }

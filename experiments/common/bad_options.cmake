@@ -24,6 +24,9 @@ set(_cases
   "negative_epochs|architecture_comparison|--epochs -1|--epochs: must be > 0, got -1"
   "negative_max_train|architecture_comparison|--max-train -1|--max-train: must be >= 0 \\(0 = all\\), got -1"
   "nan_lr_config|architecture_comparison|--config ${_dir}/nan_lr.ini|--lr: invalid value 'nan': must be a finite number \\(in config file [^\n]*nan_lr.ini\\)"
+  "prefix_is_not_an_option|gradient_study|--hid 8|unrecognised option '--hid'"
+  "unknown_demo_option|seqgrad_demo|--bogus|demo: unknown option '--bogus' \\(see --help\\)"
+  "runs_not_a_folder|report|--runs /bin/ls|report: --runs /bin/ls: not a folder[^\n]*"
   "missing_data|architecture_comparison|--tasks sentiment --data-sentiment ${_dir}/absent.tsv|[^\n]*absent.tsv: file not found")
 foreach(_case IN LISTS _cases)
   string(REPLACE "|" ";" _fields "${_case}")

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
         ("title", po::value<std::string>()->default_value("seqgrad experiment report"), "the report's title");
     po::variables_map vm;
     try {
-      po::store(po::parse_command_line(argc, argv, options), vm);
+      constexpr int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+      po::store(po::command_line_parser(argc, argv).options(options).style(style).run(), vm);
       po::notify(vm);
     } catch (const po::error& e) {
       throw std::invalid_argument(seqgrad::experiments::option_error(e, std::vector<std::string>(argv, argv + argc)));

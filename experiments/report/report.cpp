@@ -17,7 +17,10 @@ namespace seqgrad::experiments {
 namespace fs = std::filesystem;
 
 std::vector<RunInfo> find_runs(const fs::path& runs_dir) {
-  if (!fs::is_directory(runs_dir)) throw std::invalid_argument("report: runs directory '" + runs_dir.string() + "' does not exist");
+  if (!fs::exists(runs_dir))
+    throw std::invalid_argument("report: --runs " + printable(runs_dir.string()) + ": no such folder");
+  if (!fs::is_directory(runs_dir))
+    throw std::invalid_argument("report: --runs " + printable(runs_dir.string()) + ": not a folder (give the folder holding the run folders)");
   std::vector<RunInfo> runs;
   for (auto it = fs::recursive_directory_iterator(runs_dir, fs::directory_options::skip_permission_denied);
        it != fs::recursive_directory_iterator(); ++it) {
@@ -125,133 +128,169 @@ std::vector<fs::path> files_in(const fs::path& dir, const std::string& ext) {
 
 }  // namespace
 
-std::string render_report(const fs::path& runs_dir, const fs::path& report_path, const std::string& title) {
-  const std::vector<RunInfo> runs = find_runs(runs_dir);
-  const fs::path report_dir = fs::weakly_canonical(fs::absolute(report_path)).parent_path();
-  std::ostringstream md;
-  std::vector<std::string> experiments;
-  for (const auto& r : runs)
-    if (experiments.empty() || experiments.back() != r.experiment) experiments.push_back(r.experiment);
+namespace {
 
-  // Read every claims.json first: the overview lists them all.
+// Every run's claims.json, read once: the overview lists them all; unreadable ones keep their error.
+struct ClaimsByRun {
   std::map<std::string, std::vector<Claim>> claims;  // by run dir
-  std::map<std::string, std::string> claim_errors;
-  size_t n_claims = 0, n_holds = 0, n_fails = 0;
+  std::map<std::string, std::string> errors;
+  size_t total = 0, holds = 0, fails = 0;
+};
+
+ClaimsByRun read_all_claims(const std::vector<RunInfo>& runs) {
+  ClaimsByRun out;
   for (const auto& r : runs) {
     if (!fs::exists(r.dir / "claims.json")) continue;
     try {
-      auto& c = claims[r.dir.string()] = read_claims(r.dir / "claims.json");
+      auto& c = out.claims[r.dir.string()] = read_claims(r.dir / "claims.json");
       for (const auto& x : c) {
-        ++n_claims;
-        n_holds += x.verdict == "holds" || x.verdict == "confirmed";
-        n_fails += x.verdict == "does not hold" || x.verdict == "not confirmed";
+        ++out.total;
+        out.holds += x.verdict == "holds" || x.verdict == "confirmed";
+        out.fails += x.verdict == "does not hold" || x.verdict == "not confirmed";
       }
     } catch (const std::exception& e) {
-      claim_errors[r.dir.string()] = e.what();
+      out.errors[r.dir.string()] = e.what();
     }
   }
+  return out;
+}
 
+std::string run_anchor(const RunInfo& r) { return anchor("run-" + r.experiment + "-" + r.run); }
+
+// Title, counts and the table of contents.
+void render_contents(std::ostream& md, const std::string& title, const fs::path& runs_dir, const std::vector<RunInfo>& runs,
+                     const std::vector<std::string>& experiments, const ClaimsByRun& c) {
   md << "# " << title << "\n\n"
      << runs.size() << " run" << (runs.size() == 1 ? "" : "s") << " of " << experiments.size() << " experiment"
      << (experiments.size() == 1 ? "" : "s") << " from `" << runs_dir.generic_string() << "`";
-  if (n_claims) md << "; " << n_claims << " claims checked: " << n_holds << " hold, " << n_fails << " do not hold, "
-                   << n_claims - n_holds - n_fails << " other";
+  if (c.total) md << "; " << c.total << " claims checked: " << c.holds << " hold, " << c.fails << " do not hold, "
+                  << c.total - c.holds - c.fails << " other";
   md << ".\n\n## Contents\n\n";
-  if (n_claims) md << "- [Claims](#claims)\n";
+  if (c.total) md << "- [Claims](#claims)\n";
   for (const auto& e : experiments) {
     md << "- [" << e << "](#" << anchor("exp-" + e) << ")\n";
     for (const auto& r : runs)
-      if (r.experiment == e) md << "  - [" << r.run << "](#" << anchor("run-" + e + "-" + r.run) << ")\n";
+      if (r.experiment == e) md << "  - [" << r.run << "](#" << run_anchor(r) << ")\n";
   }
   md << "\n";
+}
 
-  if (n_claims) {
-    md << "<a id=\"claims\"></a>\n\n## Claims\n\n| Experiment | Run | Claim | Expected | Measured | Verdict |\n|---|---|---|---|---|---|\n";
-    for (const auto& r : runs) {
-      auto it = claims.find(r.dir.string());
-      if (it == claims.end()) continue;
-      for (const auto& c : it->second)
-        md << "| " << cell(r.experiment) << " | [" << cell(r.run) << "](#" << anchor("run-" + r.experiment + "-" + r.run) << ") | "
-           << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | " << cell(verdict_text(c.verdict)) << " |\n";
-    }
+// The rows of a claims table; with `where`, two leading columns naming the experiment and run.
+void render_claim_rows(std::ostream& md, const std::vector<Claim>& claims, const RunInfo* where) {
+  for (const auto& c : claims) {
+    md << "| ";
+    if (where) md << cell(where->experiment) << " | [" << cell(where->run) << "](#" << run_anchor(*where) << ") | ";
+    md << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | " << cell(verdict_text(c.verdict)) << " |\n";
+  }
+}
+
+// Every claim of every run in one table, with the verdict rule they are judged by.
+void render_claims(std::ostream& md, const std::vector<RunInfo>& runs, const ClaimsByRun& c) {
+  if (!c.total) return;
+  md << "<a id=\"claims\"></a>\n\n## Claims\n\n**Verdict rule.** " << kVerdictRule
+     << "\n\n| Experiment | Run | Claim | Expected | Measured | Verdict |\n|---|---|---|---|---|---|\n";
+  for (const auto& r : runs)
+    if (auto it = c.claims.find(r.dir.string()); it != c.claims.end()) render_claim_rows(md, it->second, &r);
+  md << "\n";
+}
+
+// One italic line from env.json: commit, compiler, threads, CPU, seconds, data files.
+void render_env(std::ostream& md, const fs::path& env_json) {
+  if (!fs::exists(env_json)) return;
+  try {
+    Json env = read_json_file(env_json);
+    std::string line;
+    auto add = [&](const char* key, const std::string& label) {
+      if (const Json* v = env.find(key)) line += (line.empty() ? "" : " · ") + label + " " + v->display();
+    };
+    add("git_commit", "commit");
+    add("compiler", "compiler");
+    add("threads", "threads");
+    add("cpu_model", "CPU");
+    add("elapsed_seconds", "seconds");
+    if (const Json* files = env.find("data_files"); files && files->kind == Json::Kind::array)
+      for (const Json& f : files->items)
+        if (const Json *path = f.find("path"), *sha = f.find("sha256"); path && sha)
+          line += " · data " + path->display() + " (sha256 " + sha->display().substr(0, 12) + "…)";
+    md << "_" << line << "_\n\n";
+  } catch (const std::exception& ex) {
+    md << "_env.json unreadable: " << ex.what() << "_\n\n";
+  }
+}
+
+// metrics.json as a two-column table.
+void render_metrics(std::ostream& md, const fs::path& metrics_json) {
+  if (!fs::exists(metrics_json)) {
+    md << "**Final metrics:** none (no metrics.json: the run did not finish)\n\n";
+    return;
+  }
+  try {
+    Json m = read_json_file(metrics_json);
+    if (m.kind != Json::Kind::object) throw std::invalid_argument("not a JSON object");
+    md << "**Final metrics**\n\n| Metric | Value |\n|---|---|\n";
+    for (const auto& [k, v] : m.members) md << "| " << cell(k) << " | " << cell(rounded(v.display(), 6)) << " |\n";
+    md << "\n";
+  } catch (const std::exception& ex) {
+    md << "**Final metrics:** metrics.json unreadable: " << ex.what() << "\n\n";
+  }
+}
+
+// Links to the run's CSVs and files, and its config.ini folded.
+void render_files(std::ostream& md, const RunInfo& r, const fs::path& report_dir) {
+  std::vector<std::string> files;
+  for (const auto& csv : files_in(r.dir / "metrics", ".csv")) files.push_back(md_link(csv.filename().string(), link(csv, report_dir)));
+  for (const char* f : {"config.ini", "env.json", "metrics.json", "claims.json", "checkpoint.sgck"})
+    if (fs::exists(r.dir / f)) files.push_back(md_link(f, link(r.dir / f, report_dir)));
+  if (!files.empty()) {
+    md << "Files:";
+    for (size_t k = 0; k < files.size(); ++k) md << (k ? ", " : " ") << files[k];
+    md << "\n\n";
+  }
+  if (fs::exists(r.dir / "config.ini"))
+    md << "<details><summary>Configuration</summary>\n\n```ini\n" << read_file(r.dir / "config.ini") << "```\n\n</details>\n\n";
+}
+
+// One run: environment, claims, final metrics, summary tables, plots, files.
+void render_run(std::ostream& md, const RunInfo& r, const ClaimsByRun& c, const fs::path& report_dir) {
+  md << "<a id=\"" << run_anchor(r) << "\"></a>\n\n### " << r.experiment << " / " << r.run << "\n\n";
+  render_env(md, r.dir / "env.json");
+  if (auto e = c.errors.find(r.dir.string()); e != c.errors.end())
+    md << "**Claims:** claims.json unreadable: " << e->second << "\n\n";
+  if (auto it = c.claims.find(r.dir.string()); it != c.claims.end() && !it->second.empty()) {
+    md << "**Claims**\n\n| Claim | Expected | Measured | Verdict |\n|---|---|---|---|\n";
+    render_claim_rows(md, it->second, nullptr);
     md << "\n";
   }
+  render_metrics(md, r.dir / "metrics.json");
+  for (const auto& csv : files_in(r.dir / "metrics", ".csv")) {
+    if (csv.filename().string().rfind("summary", 0) != 0) continue;
+    try {
+      csv_table(md, csv);
+    } catch (const std::exception& ex) {
+      md << "**" << csv.filename().string() << ":** unreadable: " << ex.what() << "\n\n";
+    }
+  }
+  for (const auto& png : files_in(r.dir / "plots", ".png"))
+    md << "![" << r.experiment << " / " << r.run << " / " << png.stem().string() << "](" << link(png, report_dir) << ")\n\n";
+  render_files(md, r, report_dir);
+}
 
+}  // namespace
+
+std::string render_report(const fs::path& runs_dir, const fs::path& report_path, const std::string& title) {
+  const std::vector<RunInfo> runs = find_runs(runs_dir);
+  const fs::path report_dir = fs::weakly_canonical(fs::absolute(report_path)).parent_path();
+  std::vector<std::string> experiments;
+  for (const auto& r : runs)
+    if (experiments.empty() || experiments.back() != r.experiment) experiments.push_back(r.experiment);
+  const ClaimsByRun claims = read_all_claims(runs);
+  std::ostringstream md;
+  render_contents(md, title, runs_dir, runs, experiments, claims);
+  render_claims(md, runs, claims);
   for (const auto& e : experiments) {
     md << "<a id=\"" << anchor("exp-" + e) << "\"></a>\n\n## " << e << "\n\n";
-    for (const auto& r : runs) {
-      if (r.experiment != e) continue;
-      md << "<a id=\"" << anchor("run-" + e + "-" + r.run) << "\"></a>\n\n### " << e << " / " << r.run << "\n\n";
-      // Environment, one line.
-      if (fs::exists(r.dir / "env.json")) {
-        try {
-          Json env = read_json_file(r.dir / "env.json");
-          std::vector<std::string> parts;
-          auto add = [&](const char* key, const std::string& label) {
-            if (const Json* v = env.find(key)) parts.push_back(label + " " + v->display());
-          };
-          add("git_commit", "commit");
-          add("compiler", "compiler");
-          add("threads", "threads");
-          add("cpu_model", "CPU");
-          add("elapsed_seconds", "seconds");
-          std::string line;
-          for (const auto& p : parts) line += (line.empty() ? "" : " · ") + p;
-          md << "_" << line << "_\n\n";
-        } catch (const std::exception& ex) {
-          md << "_env.json unreadable: " << ex.what() << "_\n\n";
-        }
-      }
-      // Claims.
-      auto ce = claim_errors.find(r.dir.string());
-      if (ce != claim_errors.end()) md << "**Claims:** claims.json unreadable: " << ce->second << "\n\n";
-      auto cl = claims.find(r.dir.string());
-      if (cl != claims.end() && !cl->second.empty()) {
-        md << "**Claims**\n\n| Claim | Expected | Measured | Verdict |\n|---|---|---|---|\n";
-        for (const auto& c : cl->second)
-          md << "| " << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | " << cell(verdict_text(c.verdict)) << " |\n";
-        md << "\n";
-      }
-      // Final metrics.
-      if (fs::exists(r.dir / "metrics.json")) {
-        try {
-          Json m = read_json_file(r.dir / "metrics.json");
-          if (m.kind != Json::Kind::object) throw std::invalid_argument("not a JSON object");
-          md << "**Final metrics**\n\n| Metric | Value |\n|---|---|\n";
-          for (const auto& [k, v] : m.members) md << "| " << cell(k) << " | " << cell(rounded(v.display(), 6)) << " |\n";
-          md << "\n";
-        } catch (const std::exception& ex) {
-          md << "**Final metrics:** metrics.json unreadable: " << ex.what() << "\n\n";
-        }
-      } else {
-        md << "**Final metrics:** none (no metrics.json: the run did not finish)\n\n";
-      }
-      // Summary tables.
-      for (const auto& csv : files_in(r.dir / "metrics", ".csv")) {
-        if (csv.filename().string().rfind("summary", 0) != 0) continue;
-        try {
-          csv_table(md, csv);
-        } catch (const std::exception& ex) {
-          md << "**" << csv.filename().string() << ":** unreadable: " << ex.what() << "\n\n";
-        }
-      }
-      // Plots.
-      for (const auto& png : files_in(r.dir / "plots", ".png"))
-        md << "![" << e << " / " << r.run << " / " << png.stem().string() << "](" << link(png, report_dir) << ")\n\n";
-      // Data and configuration.
-      std::vector<std::string> data;
-      for (const auto& csv : files_in(r.dir / "metrics", ".csv"))
-        data.push_back(md_link(csv.filename().string(), link(csv, report_dir)));
-      for (const char* f : {"config.ini", "env.json", "metrics.json", "claims.json", "checkpoint.sgck"})
-        if (fs::exists(r.dir / f)) data.push_back(md_link(f, link(r.dir / f, report_dir)));
-      if (!data.empty()) {
-        md << "Files:";
-        for (size_t k = 0; k < data.size(); ++k) md << (k ? ", " : " ") << data[k];
-        md << "\n\n";
-      }
-      if (fs::exists(r.dir / "config.ini"))
-        md << "<details><summary>Configuration</summary>\n\n```ini\n" << read_file(r.dir / "config.ini") << "```\n\n</details>\n\n";
-    }
+    for (const auto& r : runs)
+      if (r.experiment == e) render_run(md, r, claims, report_dir);
   }
   return md.str();
 }
