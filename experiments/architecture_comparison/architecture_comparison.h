@@ -1,12 +1,14 @@
 // Experiment 2 (issue #5): vanilla RNN vs LSTM vs GRU vs BiLSTM on four real tasks, the same
 // embedding and hidden sizes for every cell. Pure computations returning plain structs (no files,
-// no printing), so the tests call them directly and the program
-// (experiments/architecture_comparison/main.cpp) only logs, plots and judges the claims.
+// no printing), so the tests call them directly; study.h runs them into run folders, verdicts.h
+// judges the claims, baselines.h gives each task's reference points, fit.h is the training loop.
 //   sentiment (many-to-one):  Embedding -> recurrent (padded, with lengths) -> final h -> Linear -> CE
 //   tagging   (many-to-many): Embedding -> recurrent -> Linear per step -> CE (ignore_index on padding)
 //   char LM:                  Embedding -> recurrent -> Linear(V), truncated BPTT, carried state detached
-//   forecast:                 window of past values -> recurrent -> final h -> Linear(1), MSE
-// Each task: encode the data once (encode_*), then train_* once per (cell, seed). Everything
+//   forecast:                 window of past values -> recurrent -> final h -> Linear(1), MSE, on
+//                             each window relative to its last value (see ForecastTask)
+// Each task: encode the data once (encode_*), then train_* once per (cell, seed) — and evaluate_*
+// re-tests saved parameters without training (--eval-only). Everything
 // random comes from Rngs seeded by cfg.seed, so the same seed gives the same bits at any thread
 // count; only the per-epoch seconds (Epoch::seconds) are wall-clock measurements.
 #pragma once
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "autograd/tensor.h"
+#include "nn/checkpoint.h"
 #include "experiments/common/cells.h"
 #include "experiments/common/claims.h"
 #include "experiments/data/data.h"
@@ -32,6 +35,10 @@ namespace data = seqgrad::experiments::data;
 using experiments::CellKind;
 using experiments::cell_name;
 using experiments::parse_cell;
+
+inline constexpr int64_t kEvalBatch = 128;  // evaluation batch (forward only)
+using Metrics = std::vector<std::pair<std::string, double>>;  // e.g. {{"test_accuracy", 0.81}}
+using NamedTensors = std::map<std::string, Tensor>;            // parameters by name
 
 struct Config {
   int64_t embed = 32;       // embedding size (sentiment, tagging, char LM)
@@ -69,12 +76,18 @@ struct Result {
   std::vector<Epoch> epochs;
   int64_t best_epoch = 0;            // 0-based epoch with the best validation metric (model selected there)
   // Final metrics of the selected model, e.g. {"test_accuracy", 0.81}; deterministic.
-  std::vector<std::pair<std::string, double>> metrics;
-  std::map<std::string, Tensor> parameters;  // the selected model's parameters by name (for checkpoints)
+  Metrics metrics;
+  NamedTensors parameters;  // the selected model's parameters by name (for checkpoints)
   double metric(const std::string& name) const;  // throws naming the metric when absent
   double seconds_per_epoch() const;              // mean of Epoch::seconds
   double cpu_seconds_per_epoch() const;          // mean of Epoch::cpu_seconds
 };
+
+// A Result as a unit checkpoint (experiments::UnitStore) and back, bit for bit: the parameters as
+// "param/<name>" tensors, the epochs as an (E, 4) float64 tensor, everything else as texts. Reading
+// throws naming `what` when an entry is missing or malformed.
+nn::Checkpoint to_checkpoint(const Result& r);
+Result result_from(const nn::Checkpoint& ckpt, const std::string& what);
 
 // ---- sentiment (many-to-one) ----------------------------------------------------------------------
 
@@ -91,6 +104,8 @@ struct ClassificationTask {
 ClassificationTask encode_classification(const data::ClassificationData& in, const Config& cfg);
 // Metrics: test_accuracy (model of the epoch with the best validation accuracy).
 Result train_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg);
+// The same test metrics of saved parameters (Result::parameters), without training.
+Metrics evaluate_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg, const NamedTensors& params);
 
 // ---- POS tagging (many-to-many) ----------------------------------------------------------------
 
@@ -106,6 +121,7 @@ struct TaggingTask {
 TaggingTask encode_tagging(const data::TaggingData& in, const Config& cfg);
 // Metrics: test_token_accuracy, test_macro_f1 (over the tags, see macro_f1).
 Result train_tagging(const TaggingTask& task, CellKind cell, const Config& cfg);
+Metrics evaluate_tagging(const TaggingTask& task, CellKind cell, const Config& cfg, const NamedTensors& params);
 
 // Macro-F1: the mean over classes of F1_c = 2·TP_c / (2·TP_c + FP_c + FN_c), over the classes
 // that occur in gold or predicted (as scikit-learn's f1_score(average="macro") with its default
@@ -114,28 +130,39 @@ double macro_f1(std::span<const int64_t> gold, std::span<const int64_t> predicte
 
 // ---- character-level LM -------------------------------------------------------------------------
 
+// corpus.train / corpus.val capped to cfg.lm_train_chars / lm_val_chars (the LM's training and
+// validation streams, which its baselines use too).
+std::vector<int64_t> lm_train_stream(const data::CharCorpus& corpus, const Config& cfg);
+std::vector<int64_t> lm_val_stream(const data::CharCorpus& corpus, const Config& cfg);
 // Caps corpus.train / corpus.val to cfg.lm_train_chars / lm_val_chars. Trains over
 // data::stream_batches(train, batch) windows of cfg.bptt steps (state carried detached between
 // windows, reset to zeros each epoch); validation runs the same way (batch rows, carried state).
 // val_metric and the metric val_bpc: mean cross-entropy per character / ln 2. BiLSTM throws.
 Result train_char_lm(const data::CharCorpus& corpus, CellKind cell, const Config& cfg);
+Metrics evaluate_char_lm(const data::CharCorpus& corpus, CellKind cell, const Config& cfg, const NamedTensors& params);
 
 // ---- forecasting ---------------------------------------------------------------------------------
 
-// The three splits back to back, normalised with the TRAIN mean and std; every value from index
-// `window` on is a target predicted from the `window` values before it (taken across split
-// borders, so every val and test month is predicted, the first ones from the previous split's tail).
+// The three splits back to back; every value from index `window` on is a target predicted from the
+// `window` values before it (taken across split borders, so every val and test value is predicted,
+// the first ones from the previous split's tail).
+// Normalisation, per window, as a forecaster would: the model sees each window relative to its LAST
+// value, (x_k − x_last) / scale, and predicts the change (y − x_last) / scale, where scale is the
+// standard deviation of the one-step changes of the training part. A trending series (co2,
+// AirPassengers) then never leaves the range the model was trained on, and predicting a change of 0
+// is exactly the persistence baseline, on the same targets. RMSE is in the original units.
 struct ForecastTask {
-  double mean = 0, std = 1;
+  double scale = 1;                 // std of the training part's one-step changes (1 if constant)
   std::vector<double> values;       // raw, train | val | test
   int64_t val_begin = 0, test_begin = 0, window = 0;
 };
-ForecastTask encode_forecast(const data::ForecastData& in, int64_t window);
-// RMSE (original units) of predicting each test target by the value just before it.
-double persistence_rmse(const ForecastTask& task);
-// Metrics: test_rmse (original units, the epoch with the best val_rmse), persistence_rmse.
-// BiLSTM throws.
+// `source` names the data (its file) in errors, which also name --window.
+ForecastTask encode_forecast(const data::ForecastData& in, int64_t window, const std::string& source = "forecast");
+// Metrics: test_rmse (original units, the epoch with the best val_rmse). BiLSTM throws.
 Result train_forecast(const ForecastTask& task, CellKind cell, const Config& cfg);
+Metrics evaluate_forecast(const ForecastTask& task, CellKind cell, const Config& cfg, const NamedTensors& params);
+// Target positions [begin, end) of the values (train: [window, val_begin), ...).
+std::vector<int64_t> positions(int64_t begin, int64_t end);
 
 // ---- statistics ----------------------------------------------------------------------------------
 
