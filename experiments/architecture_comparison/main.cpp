@@ -33,38 +33,6 @@ namespace ac = seqgrad::architecture_comparison;
 
 namespace {
 
-// The option table: full-run value, then the --quick value where a smoke run differs.
-void declare_options(experiments::Program& program) {
-  program.option<std::string>("tasks", "sentiment,tagging,lm,forecast",
-                              "tasks to run (comma-separated); not given: the tasks of the --data-* given, else all");
-  program.option<std::string>("cells", "rnn,lstm,gru,bilstm", "cells (bilstm: sentiment and tagging only)");
-  program.option<int64_t>("seeds", 3, "seeds per cell: --seed, --seed + 1, ... (claims need >= 3)");
-  program.option<int64_t>("epochs", 8, 4, "epochs per training");
-  program.option<int64_t>("embed", 64, 32, "embedding size");
-  program.option<int64_t>("hidden", 128, 48, "hidden units per direction");
-  program.option<int64_t>("batch", 32, "batch size");
-  program.option<double>("lr", 2e-3, 4e-3, "Adam learning rate");
-  program.option<double>("clip", 1.0, "clip_grad_norm max norm (0 = off)");
-  program.option<double>("forget-bias", 1.0, "LSTM forget-gate bias");
-  program.option<int64_t>("max-train", 20000, 2400, "sentiment/tagging: training sentences kept, evenly spaced (0 = all)");
-  program.option<int64_t>("max-eval", 0, 600, "sentiment/tagging: validation and test sentences kept (0 = all)");
-  program.option<int64_t>("lm-train-chars", 500000, 200000, "char LM: first N training characters (0 = all)");
-  program.option<int64_t>("lm-val-chars", 0, 20000, "char LM: first N validation characters (0 = all)");
-  program.option<int64_t>("bptt", 50, "char LM: truncated-BPTT window");
-  program.option<int64_t>("window", 24, "forecast: values of history per prediction");
-  program.option<int64_t>("season", 12, "forecast: season length of the seasonal-naive baseline (12 for monthly data)");
-  program.option<std::string>("data-sentiment", "", "TSV label<TAB>text instead of the UCI sentiment data (run folder sentiment-<stem>)");
-  program.option<std::string>("data-tagging", "", "word/tag lines instead of the Brown corpus (run folder tagging-<stem>)");
-  program.option<std::string>("data-text", "", "a UTF-8 text file instead of Moby Dick (run folder lm-<stem>)");
-  program.option<std::string>("data-series", "", "a CSV series instead of the sunspots (run folder forecast-<stem>)");
-  program.option<int>("series-column", -1, "column of --data-series (0-based, -1 = last)");
-  program.option<std::string>("synthetic-data", "",
-                              "(for tests) write tiny generated files into this folder and use them for every --data-* not given");
-  program.flag("eval-only", "no training: re-test the models saved in each task's checkpoint.sgck (same config, e.g. "
-                            "--config <run>/config.ini) on its test split, into <run>-eval/");
-  program.flag("verify", "afterwards, check that every output exists and parses (exit 2 if not)");
-}
-
 // The model and training settings, checked.
 ac::Config read_config(const experiments::Program& program) {
   ac::Config cfg{.embed = program.get<int64_t>("embed"), .hidden = program.get<int64_t>("hidden"),
@@ -114,7 +82,7 @@ int main(int argc, char** argv) {
                                  "character LM and forecasting (bundled sets or your --data-* files; mean ± std over "
                                  "seeds, next to each task's baselines). --quick uses the values after '--quick:' on "
                                  "real subsets: under 4 minutes wall on 2 idle cores. --resume skips finished trainings");
-    declare_options(program);
+    ac::declare_options(program);
     if (!program.parse(argc, argv)) return 0;
     const ac::Config cfg = read_config(program);
     if (const std::string dir = program.get<std::string>("synthetic-data"); !dir.empty()) ac::write_synthetic(dir);

@@ -1,4 +1,4 @@
-// The program's tasks from its options: which tasks run, their data (the bundled sets or the
+// The program's options and tasks: the option table, which tasks run, their data (the bundled sets or the
 // users' --data-* files), loaded, encoded and described BEFORE any training, so a missing or bad
 // file fails at once; each task's run folder, title, cells, baselines and data files.
 #pragma once
@@ -11,6 +11,8 @@
 
 namespace seqgrad::architecture_comparison {
 
+// The program's option table (full-run value, then the --quick value where a smoke run differs).
+void declare_options(experiments::Program& program);
 // --tasks when given; else the tasks whose --data-* the user gave (only --data-series: forecast
 // only); else all four.
 std::vector<std::string> chosen_tasks(const experiments::Program& program);

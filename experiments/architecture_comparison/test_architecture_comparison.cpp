@@ -8,12 +8,15 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "autograd/rng.h"
+#include "temp_dir.h"
 #include "experiments/architecture_comparison/architecture_comparison.h"
 #include "experiments/architecture_comparison/baselines.h"
+#include "experiments/architecture_comparison/task_specs.h"
 #include "experiments/architecture_comparison/verdicts.h"
 
 using namespace seqgrad;
@@ -421,4 +424,44 @@ TEST_CASE("architecture comparison: the speed claim needs a difference beyond ti
   REQUIRE(speed({1.0, 1.0, 1.0}, {0.95, 0.95, 0.95}) == "does not hold");    // 5% faster, clearly
   REQUIRE(speed({1.0, 0.5, 1.5}, {0.75, 1.25, 0.25}) == "inconclusive");     // 25% on average, in the noise
   REQUIRE(speed({1.0}, {0.75}) == "inconclusive");                           // one sample each
+}
+
+namespace {
+
+// The program's option table parsed from `args` (the program name is added).
+experiments::Program parsed_program(std::vector<std::string> args) {
+  experiments::Program p("architecture_comparison", "test");
+  ac::declare_options(p);
+  args.insert(args.begin(), p.name());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  REQUIRE(p.parse(int(argv.size()), argv.data()));
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("architecture comparison: --data-* narrows the tasks and names the run after the file", "[experiments][architecture]") {
+  testing::TempDir tmp("ac-tasks");
+  std::ofstream(tmp.file("co2.csv")) << "value\n";
+  {
+    std::ofstream f(tmp.file("co2.csv"), std::ios::app);
+    for (int i = 0; i < 80; ++i) f << 300 + 0.1 * i + std::sin(i) << "\n";
+  }
+  const auto only_series = parsed_program({"--data-series", tmp.file("co2.csv"), "--window", "6", "--cells", "gru"});
+  REQUIRE(ac::chosen_tasks(only_series) == std::vector<std::string>{"forecast"});
+  const auto specs = ac::load_tasks(only_series, ac::chosen_tasks(only_series), ac::Config{.window = 6});
+  REQUIRE(specs.size() == 1);
+  REQUIRE(specs[0].run == "forecast-co2");  // a second series never replaces forecast/ or another file's run
+  REQUIRE_THAT(specs[0].title, Catch::Contains("co2") && !Catch::Contains("sunspot"));
+  REQUIRE(specs[0].files.size() == 1);
+  REQUIRE(specs[0].files[0].path == tmp.file("co2.csv"));
+  REQUIRE(specs[0].baselines.size() == 2);
+  REQUIRE(ac::chosen_tasks(parsed_program({"--data-series", "x.csv", "--tasks", "lm,forecast"})) ==
+          std::vector<std::string>{"lm", "forecast"});
+  REQUIRE(ac::chosen_tasks(parsed_program({})).size() == 4);
+  // A too-short series fails while loading (before any training), naming the file and --window.
+  const auto long_window = parsed_program({"--data-series", tmp.file("co2.csv"), "--window", "70"});
+  REQUIRE_THROWS_WITH(ac::load_tasks(long_window, {"forecast"}, ac::Config{.window = 70}),
+                      Catch::Contains("co2.csv") && Catch::Contains("--window 70"));
 }
