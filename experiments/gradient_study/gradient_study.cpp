@@ -13,6 +13,7 @@
 #include "autograd/rng.h"
 #include "experiments/tasks.h"
 #include "nn/cells.h"
+#include "nn/checkpoint.h"
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
@@ -153,6 +154,14 @@ NetworkResult network_study(CellKind kind, const NetworkConfig& cfg) {
   r.trained = probe(model, probe_batch);
   r.parameters = nn::module_tensors(model);
   return r;
+}
+
+GradientProfile probe_saved(CellKind kind, const NetworkConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix) {
+  check_config(cfg.T, cfg.hidden, cfg.probe_batch, "probe_saved");
+  Rng model_rng(cfg.seed), probe_rng(cfg.seed + kProbeStream);
+  Regressor model(make_cell(kind, cfg.hidden, model_rng, cfg.forget_bias), model_rng);
+  nn::get_module(ckpt, model, prefix);
+  return probe(model, tasks::adding_problem(probe_rng, cfg.probe_batch, cfg.T));
 }
 
 // ---- spectral sweep ------------------------------------------------------------------------------

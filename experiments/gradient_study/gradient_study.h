@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "autograd/tensor.h"
+#include "nn/checkpoint.h"
 
 namespace seqgrad::gradient_study {
 
@@ -118,5 +119,17 @@ struct ClippingRun {
 };
 // Same model, data and seed for every θ in thetas (0 = no clipping); SGD without momentum.
 std::vector<ClippingRun> clipping_study(const std::vector<double>& thetas, const ClippingConfig& cfg);
+
+// ---- saved results: UnitStore units (--resume) and saved models (--eval-only) ------------------
+
+// ‖∂L/∂h_k‖ of a trained network rebuilt from the parameters "<prefix><name>" of a checkpoint, on
+// the probe batch of cfg (the one network_study measured NetworkResult::trained on: the same bits).
+// Throws (naming the tensor) when they do not fit the cell and cfg.hidden.
+GradientProfile probe_saved(CellKind cell, const NetworkConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix);
+// A finished training as a unit checkpoint and back, bit for bit (series as f64 tensors).
+nn::Checkpoint network_unit(const NetworkResult& r);
+NetworkResult network_from_unit(const nn::Checkpoint& unit);
+nn::Checkpoint clipping_unit(const ClippingRun& r);
+ClippingRun clipping_from_unit(const nn::Checkpoint& unit);
 
 }  // namespace seqgrad::gradient_study

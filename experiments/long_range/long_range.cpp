@@ -52,10 +52,6 @@ struct Model : nn::Module {
   }
 };
 
-struct Evaluation {
-  double accuracy = 0, loss = 0;
-};
-
 // Held-out accuracy and mean loss over every chunk, without recording backward.
 Evaluation evaluate(Task task, Model& model, const std::vector<Batch>& heldout) {
   NoGradGuard no_grad;
@@ -244,6 +240,14 @@ TrainResult train(const TrainConfig& cfg) {
   }
   r.parameters = nn::module_tensors(model);
   return r;
+}
+
+Evaluation evaluate_saved(const TrainConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix) {
+  validate(cfg);
+  Rng model_rng(cfg.seed);
+  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias), model_rng);
+  nn::get_module(ckpt, model, prefix);
+  return evaluate(cfg.task, model, heldout_set(cfg.task, cfg.T, cfg.heldout, cfg.eval_batch, cfg.seed));
 }
 
 }  // namespace seqgrad::long_range

@@ -18,6 +18,7 @@
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
 #include "experiments/common/cells.h"
+#include "nn/checkpoint.h"
 
 namespace seqgrad::long_range {
 
@@ -120,5 +121,18 @@ std::vector<Batch> heldout_set(Task task, int64_t T, int64_t size, int64_t chunk
 // the config, so every cell of one (task, T) sees the same data. Evaluates at 0 sequences and every
 // eval_every sequences, stops as soon as the criterion holds or after budget sequences.
 TrainResult train(const TrainConfig& cfg);
+
+// ---- saved results: UnitStore units (--resume) and saved models (--eval-only) ------------------
+
+struct Evaluation {
+  double accuracy = 0, loss = 0;  // held-out, as CurvePoint
+};
+// The model of cfg (task, cell, hidden) rebuilt from the parameters "<prefix><name>" of a checkpoint,
+// evaluated on the held-out set of cfg (task, T, heldout, seed): for a model saved by train(), the
+// bits of its last CurvePoint. Throws (naming the tensor) when the parameters do not fit.
+Evaluation evaluate_saved(const TrainConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix);
+// A finished run (and its wall-clock seconds) as a unit checkpoint and back, bit for bit.
+nn::Checkpoint train_unit(const TrainResult& r, double seconds);
+TrainResult result_from_unit(const nn::Checkpoint& unit, double* seconds);
 
 }  // namespace seqgrad::long_range

@@ -1,0 +1,184 @@
+// One task of long_range: every (cell, T, seed) run, trained in parallel or read back as a unit with
+// --resume, then logged (curves, summary, timing, cells), plotted, saved and judged (verdicts.cpp).
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "experiments/long_range/parts.h"
+
+namespace seqgrad::long_range {
+
+namespace {
+
+using experiments::fmt;
+
+struct Timed {
+  TrainResult result;
+  double seconds = 0;  // wall clock of the training (as saved in the unit when read back)
+};
+
+std::string unit_key(const TrainConfig& c) { return std::string(task_name(c.task)) + "_" + series(c.cell, c.T, c.seed); }
+
+// The shared progress line of the runs being trained: every run's share is its budget.
+struct SharedProgress {
+  experiments::Progress line;
+  std::mutex mutex;
+  int64_t done = 0;
+};
+
+// Trains one run, reporting its evaluations to the shared progress line.
+Timed train_one(TrainConfig c, SharedProgress& progress) {
+  int64_t last = 0;
+  c.on_eval = [&](int64_t seen, double loss) {
+    std::lock_guard<std::mutex> lock(progress.mutex);
+    progress.done += seen - last;
+    if (seen > last) progress.line.update(progress.done, loss, seen - last);
+    last = seen;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  Timed t{train(c), 0};
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard<std::mutex> lock(progress.mutex);
+  progress.done += c.budget - last;  // an early stop finishes its share of the total
+  return t;
+}
+
+// Runs every config not yet in the store, longest T first (the slowest runs start first), two or
+// more at a time when threads allow, saving each as a unit as it finishes. Each run is a single
+// task whose nested kernel loops are isolated, so a waiting thread never picks up another run
+// (thread-local scratch and the no-grad flag stay its own). Results come back in the order of
+// `configs`, whatever the scheduling.
+std::vector<Timed> train_all(const std::vector<TrainConfig>& configs, const experiments::UnitStore& store,
+                             const std::string& what, const Hooks& hooks) {
+  std::vector<Timed> out(configs.size());
+  std::vector<size_t> order;  // the configs to train
+  for (size_t i = 0; i < configs.size(); ++i)
+    if (auto unit = store.find(unit_key(configs[i]))) out[i].result = result_from_unit(*unit, &out[i].seconds);
+    else order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return configs[a].T > configs[b].T; });
+  SharedProgress progress{experiments::Progress(what, configs.empty() ? 0 : configs[0].budget * int64_t(order.size())), {}, 0};
+  // simple_partitioner: one task per run, so idle threads steal single runs.
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, order.size(), 1), [&](const tbb::blocked_range<size_t>& range) {
+    for (size_t k = range.begin(); k != range.end(); ++k) tbb::this_task_arena::isolate([&] {
+      const size_t i = order[k];
+      out[i] = train_one(configs[i], progress);
+      store.save(unit_key(configs[i]), train_unit(out[i].result, out[i].seconds));
+      std::lock_guard<std::mutex> lock(progress.mutex);
+      if (hooks.on_train) hooks.on_train(unit_key(configs[i]));
+    });
+  }, tbb::simple_partitioner());
+  if (!order.empty()) progress.line.finish();  // nothing to report when every run was read back
+  return out;
+}
+
+// The task's CSVs.
+struct Logs {
+  experiments::CsvLog &curves, &summary, &timing;
+};
+Logs open_logs(experiments::Run& run) {
+  return {run.csv("curves", {"sequences", "series", "cell", "T", "seed", "accuracy", "loss", "train_loss"}),
+          run.csv("summary", {"cell", "T", "seed", "parameters", "solved", "sequences", "final_accuracy", "final_loss",
+                              "best_accuracy", "diverged"}),
+          run.csv("timing", {"cell", "T", "seed", "seconds", "sequences_per_second"})};
+}
+
+// One run's rows, metrics and line on stdout.
+void log_run(const Logs& logs, std::map<std::string, experiments::Value>& metrics, const Timed& t, uint64_t seed) {
+  const TrainResult& r = t.result;
+  const std::string cell = cell_name(r.cell), key = cell + "/T" + std::to_string(r.T) + "/seed" + std::to_string(seed);
+  // Sequences actually trained on (a solved run stops at r.sequences; an unsolved one at the budget).
+  const int64_t trained = r.curve.empty() ? 0 : r.curve.back().sequences;
+  for (const CurvePoint& p : r.curve)
+    logs.curves.row({p.sequences, series(r.cell, r.T, seed), cell, r.T, int64_t(seed), p.accuracy, p.loss, p.train_loss});
+  logs.summary.row({cell, r.T, int64_t(seed), r.num_parameters, int64_t(r.solved), r.sequences, r.final_accuracy,
+                    r.final_loss, r.best_accuracy, int64_t(r.diverged)});
+  logs.timing.row({cell, r.T, int64_t(seed), t.seconds, t.seconds > 0 ? double(trained) / t.seconds : 0.0});
+  metrics[key + "/solved"] = int64_t(r.solved);
+  metrics[key + "/sequences"] = r.sequences;
+  metrics[key + "/final_accuracy"] = r.final_accuracy;
+  metrics[key + "/final_loss"] = r.final_loss;
+  metrics[key + "/best_accuracy"] = r.best_accuracy;
+  metrics[key + "/parameters"] = r.num_parameters;
+  std::printf("  %-6s %6lld %5llu  %-8s %10lld  %9.4f  %10.4g  %8.1f\n", cell.c_str(), static_cast<long long>(r.T),
+              static_cast<unsigned long long>(seed), r.solved ? "yes" : r.diverged ? "diverged" : "no",
+              static_cast<long long>(r.sequences), r.final_accuracy, r.final_loss, t.seconds);
+}
+
+void plot_task(experiments::Run& run, Task task) {
+  const std::string pretty = task == Task::adding ? "adding problem" : "temporal-order task";
+  const std::string crit = task == Task::adding ? "fraction with |error| < 0.04 (solved at >= 0.99)"
+                                                : "classification accuracy (solved at error < 1%)";
+  run.plot({.name = "accuracy", .csv = "curves", .x = "sequences", .y = {"accuracy"}, .group_by = "series",
+            .title = pretty + ": held-out " + crit, .x_label = "training sequences seen", .y_label = "held-out accuracy"});
+  run.plot({.name = "loss", .csv = "curves", .x = "sequences", .y = {"loss"}, .group_by = "series", .log_y = true,
+            .title = pretty + ": held-out " + (task == Task::adding ? "MSE" : "cross-entropy"),
+            .x_label = "training sequences seen", .y_label = "held-out loss"});
+}
+
+// The settings every run of the task shares, for metrics.json; cells.csv says how each cell is built.
+void log_settings(experiments::Run& run, std::map<std::string, experiments::Value>& metrics, const Settings& s, Task task) {
+  auto& cells = run.csv("cells", {"cell", "form"});
+  for (CellKind cell : s.cells) cells.row({std::string(cell_name(cell)), experiments::cell_form(cell)});
+  metrics["budget"] = s.budget.at(task);
+  metrics["heldout"] = s.base.heldout;
+  metrics["hidden"] = s.base.hidden;
+  metrics["batch"] = s.base.batch;
+  metrics["seeds"] = int64_t(s.seeds.size());
+  for (const auto& [cell, rate] : s.cell_lr) metrics[std::string("lr_") + cell_name(cell)] = rate;
+}
+
+}  // namespace
+
+TrainConfig run_config(const Settings& s, Task task, CellKind cell, int64_t T, uint64_t seed) {
+  TrainConfig c = s.base;
+  c.task = task;
+  c.cell = cell;
+  c.lr = s.cell_lr.at(cell);
+  c.T = T;
+  c.seed = seed;
+  c.budget = s.budget.at(task);
+  return c;
+}
+
+std::string series(CellKind cell, int64_t T, uint64_t seed) {
+  return std::string(cell_name(cell)) + "_T" + std::to_string(T) + "_seed" + std::to_string(seed);
+}
+
+std::vector<Claim> task_part(const experiments::Program& program, Task task, const Settings& s, const Hooks& hooks) {
+  experiments::Run run(program, task_name(task));
+  const experiments::UnitStore store(run);
+  std::vector<TrainConfig> configs;
+  for (int64_t T : s.lengths)
+    for (CellKind cell : s.cells)
+      for (uint64_t seed : s.seeds) configs.push_back(run_config(s, task, cell, T, seed));
+  const std::vector<Timed> runs = train_all(configs, store, task_name(task), hooks);
+
+  std::map<std::string, experiments::Value> metrics;
+  const Logs logs = open_logs(run);
+  std::printf("%s: budget %lld sequences per run, held-out %lld sequences\n", task_name(task),
+              static_cast<long long>(s.budget.at(task)), static_cast<long long>(s.base.heldout));
+  std::printf("  %-6s %6s %5s  %-8s %10s  %9s  %10s  %8s\n", "cell", "T", "seed", "solved", "sequences", "accuracy", "loss", "seconds");
+  TaskRuns by_cell;
+  std::map<std::string, experiments::Run::NamedTensors> models;  // every trained model, by series
+  for (size_t i = 0; i < runs.size(); ++i) {
+    log_run(logs, metrics, runs[i], configs[i].seed);
+    by_cell[{configs[i].cell, configs[i].T}].push_back(runs[i].result);
+    models[series(configs[i].cell, configs[i].T, configs[i].seed)] = runs[i].result.parameters;
+  }
+  plot_task(run, task);
+  run.save_models(models);
+  log_settings(run, metrics, s, task);
+  run.finish(metrics);
+  std::vector<Claim> claims{gated_claim(by_cell, s, task), elman_claim(by_cell, s, task)};
+  experiments::write_claims(run, claims);
+  return claims;
+}
+
+}  // namespace seqgrad::long_range
