@@ -29,7 +29,7 @@ std::string write(const TempDir& dir, const std::string& name, const std::string
   return p.string();
 }
 
-const LoadOptions kNoVerify{.verify_checksums = false};
+const LoadOptions kNoCounts{.check_counts = false};
 
 // The fixtures' shape: one line, records {"text","class"}, a final record with a null class.
 std::string fixtures_json(int n, const std::string& prefix) {
@@ -71,7 +71,7 @@ TEST_CASE("data: sentiment fixtures JSON, null terminator dropped, split per fil
   CHECK(one[1].text == "Meh.");
   CHECK(one[1].label == 0);
 
-  ClassificationData d = load_sentiment(dir.path, kNoVerify);
+  ClassificationData d = load_sentiment(dir.path, kNoCounts);
   CHECK(d.classes == std::vector<std::string>{"negative", "positive"});
   // amazon 20 -> 16/2/2, imdb 10 -> 8/1/1, yelp 2 -> 2/0/0.
   CHECK(d.train.size() == 26);
@@ -81,8 +81,10 @@ TEST_CASE("data: sentiment fixtures JSON, null terminator dropped, split per fil
   CHECK(d.test[0].text == "amazon sentence 10.");
   CHECK(d.test[2].text == "imdb sentence 10.");
 
-  // With checksums on, these stand-ins are "corrupt"; a missing file says how to fetch it.
-  require_error([&] { load_sentiment(dir.path); }, {"amazon.json", "SHA-256", "run scripts/fetch_data.sh"});
+  // With the documented counts checked, these stand-ins are "truncated"; a missing file says how to
+  // fetch it.
+  require_error([&] { load_sentiment(dir.path); },
+                {"amazon.json: 20 records, expected 1,000", "run scripts/fetch_data.sh"});
   TempDir empty("data-empty");
   require_error([&] { load_sentiment(empty.path); }, {"amazon.json", "not found", "run scripts/fetch_data.sh"});
 }
@@ -207,18 +209,18 @@ TEST_CASE("data: Brown files, word/tag lines, split by file name", "[data]") {
   CHECK(brown_split("cj70") == 2);
   CHECK_THROWS_WITH(brown_split("cz01"), Contains("not a Brown file name"));
 
-  TaggingData d = load_brown(dir.path, kNoVerify);
+  TaggingData d = load_brown(dir.path, kNoCounts);
   CHECK(d.tagset == universal_tags());
   CHECK(d.train.size() == 2);
   REQUIRE(d.val.size() == 1);
   CHECK(d.val[0].words[1] == "val");
   CHECK(d.test.size() == 2);
-  require_error([&] { load_brown(dir.path); }, {"brown", "expected 500", "run scripts/fetch_data.sh"});
+  require_error([&] { load_brown(dir.path); }, {"brown: 3 Brown files, expected 500", "run scripts/fetch_data.sh"});
   TempDir empty("data-nobrown");
   require_error([&] { load_brown(empty.path); }, {"brown", "not found", "run scripts/fetch_data.sh"});
 
-  // 500 files (the real count) whose content differs: the checksum is checked before parsing, so
-  // the error is the digest and the hint, not the unmappable tag inside.
+  // 500 files (the real count) whose content differs: the parse error of a standard file says how
+  // to fetch it again; with the right content but too few sentences, the count says it.
   TempDir full("data-brown500");
   for (int k = 0; k < 500; ++k) {
     std::string n = "c";
@@ -228,10 +230,15 @@ TEST_CASE("data: Brown files, word/tag lines, split by file name", "[data]") {
     n += static_cast<char>('0' + num % 10);
     write(full, "brown/" + n, "\tA/at b/zz\n");
   }
-  require_error([&] { load_brown(full.path); }, {"brown", "SHA-256", "run scripts/fetch_data.sh"});
+  require_error([&] { load_brown(full.path); }, {"ca01:1:", "'zz' has no universal tag", "run scripts/fetch_data.sh"});
+  for (const auto& entry : fs::directory_iterator(full.path / "brown"))
+    write(full, "brown/" + entry.path().filename().string(), "\tA/at b/nn\n");
+  require_error([&] { load_brown(full.path); }, {"brown: 500 sentences, expected 57,340", "run scripts/fetch_data.sh"});
+  const TaggingData all = load_brown(full.path, kNoCounts);
+  CHECK(all.train.size() + all.val.size() + all.test.size() == 500);
 
   write(dir, "bad/brown/ca01", "\tThe/at jury/nn ./.\n\tThe/at jury/zz ./.\n");
-  require_error([&] { load_brown(dir.path / "bad", kNoVerify); }, {"ca01:2:", "'zz' has no universal tag"});
+  require_error([&] { load_brown(dir.path / "bad", kNoCounts); }, {"ca01:2:", "'zz' has no universal tag"});
 }
 
 TEST_CASE("data: malformed word/tag files name the file and line", "[data]") {
@@ -277,8 +284,9 @@ TEST_CASE("data: character corpus 90/10 with a training-only, code-point-ordered
   TempDir empty("data-nomoby");
   require_error([&] { load_moby_dick(empty.path); }, {"moby_dick.txt", "run scripts/fetch_data.sh"});
   write(empty, "moby_dick/moby_dick.txt", text);
-  require_error([&] { load_moby_dick(empty.path); }, {"moby_dick.txt", "SHA-256", "run scripts/fetch_data.sh"});
-  CHECK(load_moby_dick(empty.path, kNoVerify).characters == 20);
+  require_error([&] { load_moby_dick(empty.path); },
+                {"moby_dick.txt: 20 characters, expected 1,190,317", "run scripts/fetch_data.sh"});
+  CHECK(load_moby_dick(empty.path, kNoCounts).characters == 20);
 }
 
 TEST_CASE("data: sunspot CSV split by year, user CSV by fraction", "[data]") {
@@ -286,16 +294,16 @@ TEST_CASE("data: sunspot CSV split by year, user CSV by fraction", "[data]") {
   std::string csv = "year,month,value\n";
   for (int y : {1749, 1950, 1951, 1980, 1981, 2013}) csv += std::to_string(y) + ",1," + std::to_string(y % 100) + ".5\n";
   write(dir, "sunspots/sunspot_month.csv", csv);
-  ForecastData s = load_sunspots(dir.path, kNoVerify);
+  ForecastData s = load_sunspots(dir.path, kNoCounts);
   CHECK(s.train.values == std::vector<double>{49.5, 50.5});
   CHECK(s.val.year == std::vector<int>{1951, 1980});
   CHECK(s.test.values == std::vector<double>{81.5, 13.5});
   CHECK(s.test.month == std::vector<int>{1, 1});
-  require_error([&] { load_sunspots(dir.path); }, {"sunspot_month.csv", "SHA-256", "run scripts/fetch_data.sh"});
+  require_error([&] { load_sunspots(dir.path); }, {"sunspot_month.csv: 6 values, expected 3,177", "run scripts/fetch_data.sh"});
   write(dir, "badsun/sunspots/sunspot_month.csv", "year,month,value\n1749,1,5\n1750,13,5\n");
-  require_error([&] { load_sunspots(dir.path / "badsun", kNoVerify); }, {"sunspot_month.csv:3:", "month"});
+  require_error([&] { load_sunspots(dir.path / "badsun", kNoCounts); }, {"sunspot_month.csv:3:", "month"});
   write(dir, "nohead/sunspots/sunspot_month.csv", "1749,1,5\n");
-  require_error([&] { load_sunspots(dir.path / "nohead", kNoVerify); }, {"sunspot_month.csv:1:", "header"});
+  require_error([&] { load_sunspots(dir.path / "nohead", kNoCounts); }, {"sunspot_month.csv:1:", "header"});
 
   std::string user = "t,value\n";
   for (int i = 0; i < 20; ++i) user += std::to_string(i) + "," + std::to_string(i * 0.5) + "\n";
@@ -313,7 +321,7 @@ TEST_CASE("data: sunspot CSV split by year, user CSV by fraction", "[data]") {
   require_error([&] { load_series_csv(write(dir, "nan.csv", "v\n1\n2\nabc\n")); }, {"nan.csv:4:", "'abc' is not a number"});
   require_error([&] { load_series_csv(write(dir, "inf.csv", "1\ninf\n")); }, {"inf.csv:2:", "not a number"});
   require_error([&] { load_series_csv(write(dir, "gap.csv", "1\n\n2\n")); }, {"gap.csv:2:", "empty line"});
-  require_error([&] { load_series_csv(write(dir, "cols.csv", "1,2\n3\n"), 1); }, {"cols.csv:2:", "no column 1"});
+  require_error([&] { load_series_csv(write(dir, "cols.csv", "1\n3\n"), 1); }, {"cols.csv:1:", "has 1 column, no column 1"});
   require_error([&] { load_series_csv(write(dir, "few.csv", "1\n2\n")); }, {"few.csv", "too few values"});
   require_error([&] { load_series_csv(write(dir, "enc.csv", "1\n2\xFE\n")); }, {"enc.csv:2:", "invalid UTF-8"});
 }
@@ -390,12 +398,4 @@ TEST_CASE("data: padding with lengths, batches and shuffling are deterministic",
   CHECK(y == std::vector<int64_t>{4, 9});
   CHECK_THROWS_WITH(sb.window(2, 3, x, y), Contains("out of range"));
   CHECK_THROWS_WITH(stream_batches(stream, 6), Contains("too few"));
-}
-
-TEST_CASE("data: SHA-256 known answers", "[data]") {
-  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  CHECK(sha256_hex(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
