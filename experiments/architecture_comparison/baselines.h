@@ -22,7 +22,8 @@ struct Baseline {
 
 std::vector<Baseline> sentiment_baselines(const ClassificationTask& task);
 std::vector<Baseline> tagging_baselines(const TaggingTask& task);
-// On the streams the LM trains and validates on (lm_train_stream, lm_val_stream).
+// On the streams the LM trains and validates on (lm_train_stream, lm_val_stream), every validation
+// character after the first (the model's stream rows leave out a short tail and each row's first).
 std::vector<Baseline> lm_baselines(const data::CharCorpus& corpus, const Config& cfg);
 // season: the seasonal-naive lag (12 for monthly data); throws naming --season when it reaches
 // back before the series starts.
