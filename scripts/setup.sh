@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Build toolchain and libraries, all from Debian 12.
-packages=(g++ cmake make libtbb-dev libboost-serialization-dev libboost-program-options-dev catch2 libbenchmark-dev gnuplot-nox)
+# Build toolchain and libraries, all from Debian 12; Open MPI and Boost.MPI for seqgrad::dist
+# (data-parallel training; optional at configure time).
+packages=(g++ cmake make libtbb-dev libboost-serialization-dev libboost-program-options-dev catch2 libbenchmark-dev gnuplot-nox
+          openmpi-bin libopenmpi-dev libboost-mpi-dev)
 packages_only=0
 if [ "${1:-}" = "--packages-only" ]; then
   packages_only=1
