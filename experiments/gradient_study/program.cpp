@@ -38,13 +38,9 @@ NetworkConfig network_config(const Program& program) {
 }
 
 ClippingConfig clipping_config(const Program& program) {
-  ClippingConfig clip;
-  clip.T = program.get<int64_t>("clip-T");
-  clip.hidden = program.get<int64_t>("clip-hidden");
-  clip.steps = program.get<int64_t>("clip-steps");
-  clip.rho = program.get<double>("clip-rho");
-  clip.lr = program.get<double>("clip-lr");
-  clip.seed = program.seed();
+  const ClippingConfig clip{.T = program.get<int64_t>("clip-T"), .hidden = program.get<int64_t>("clip-hidden"),
+                            .steps = program.get<int64_t>("clip-steps"), .rho = program.get<double>("clip-rho"),
+                            .lr = program.get<double>("clip-lr"), .seed = program.seed()};
   if (clip.T < 2) throw std::invalid_argument("--clip-T: must be >= 2, got " + std::to_string(clip.T));
   experiments::require_positive("clip-hidden", double(clip.hidden));
   experiments::require_positive("clip-steps", double(clip.steps));

@@ -40,14 +40,10 @@ std::vector<int64_t> parse_lengths(const std::string& text) {
 
 // The model and optimiser settings every run shares (TrainConfig fields), checked.
 TrainConfig base_config(const Program& program) {
-  TrainConfig base;
-  base.hidden = program.get<int64_t>("hidden");
-  base.batch = program.get<int64_t>("batch");
-  base.clip = program.get<double>("clip");
-  base.forget_bias = program.get<double>("forget-bias");
-  base.eval_every = program.get<int64_t>("eval-every");
-  base.heldout = program.get<int64_t>("heldout");
-  base.eval_batch = program.get<int64_t>("eval-batch");
+  const TrainConfig base{.hidden = program.get<int64_t>("hidden"), .batch = program.get<int64_t>("batch"),
+                         .clip = program.get<double>("clip"), .forget_bias = program.get<double>("forget-bias"),
+                         .eval_every = program.get<int64_t>("eval-every"), .heldout = program.get<int64_t>("heldout"),
+                         .eval_batch = program.get<int64_t>("eval-batch")};
   for (const char* name : {"hidden", "batch", "eval-every", "heldout", "eval-batch"})
     experiments::require_positive(name, double(program.get<int64_t>(name)));
   if (!(base.clip >= 0) || !std::isfinite(base.clip))
