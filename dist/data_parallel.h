@@ -84,6 +84,8 @@ class DataParallel {
   DataParallel(Communicator& comm, nn::Module& model, optim::Optimizer& optimizer, DataParallelOptions options = {});
 
   // Collective: one training step (see the file comment); returns the mean loss over the N micro-batches.
+  // An exception from micro_batch on one rank leaves the others waiting in the combine: catch it in
+  // main and end the job with Communicator::abort (as dist/examples/train_dp.cpp does).
   double step(const MicroBatch& micro_batch);
   // Collective: throws on every rank, naming the first rank and parameter that differ from rank 0's.
   void check_digests();

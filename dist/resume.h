@@ -33,7 +33,8 @@ class Resumable {
   // on a file system every rank sees).
   int64_t resume();
   // Collective: after step `steps_done`; saves every `every` steps, or when a stop signal reached
-  // any rank. Returns false (on every rank) when the loop should stop.
+  // any rank (one 4-byte allreduce per call asks them). Returns false (on every rank) when the loop
+  // should stop.
   bool after_step(int64_t steps_done);
   // Collective: rank 0 writes the checkpoint atomically; no rank returns before the file is complete,
   // and a write error throws on every rank.
