@@ -211,6 +211,7 @@ std::string model_key(CellKind cell, uint64_t seed) { return std::string(cell_na
 TaskOutcome run_task(const experiments::Program& program, const TaskSpec& spec, int64_t seeds, const Config& base) {
   const auto t0 = std::chrono::steady_clock::now();
   experiments::Run run(program, spec.run, spec.files);
+  experiments::write_file(run.dir() / "data.txt", spec.data_summary);
   TaskOutcome out{.task = spec.run, .primary = spec.metrics.front(), .cells = train_all(run, spec, seeds, base)};
   const Result& r0 = out.cells.front().seeds.front();
   out.higher = r0.higher_is_better;
@@ -234,6 +235,7 @@ void evaluate_task(const experiments::Program& program, const TaskSpec& spec, co
   const nn::Checkpoint ckpt = saved_models(program, spec);
   const std::string file = (program.out() / spec.run / "checkpoint.sgck").string();
   experiments::Run run(program, spec.run + "-eval", spec.files);
+  experiments::write_file(run.dir() / "data.txt", spec.data_summary);
   std::vector<std::string> cols = {"cell", "seed"};
   cols.insert(cols.end(), spec.metrics.begin(), spec.metrics.end());
   auto& csv = run.csv("final", cols);

@@ -25,6 +25,7 @@ struct TaskSpec {
   std::vector<CellKind> cells;
   std::vector<Baseline> baselines;
   std::vector<experiments::DataFile> files;  // recorded in env.json
+  std::string data_summary;  // what the loader understood and the task uses: <run>/data.txt
   std::function<Result(CellKind, const Config&)> train;
   std::function<Metrics(CellKind, const Config&, const NamedTensors&)> evaluate;
 };

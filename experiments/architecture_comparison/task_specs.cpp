@@ -79,6 +79,19 @@ void bind(TaskSpec& spec, std::shared_ptr<const T> task, Train train, Evaluate e
   spec.evaluate = [task, evaluate](CellKind c, const Config& k, const NamedTensors& p) { return evaluate(*task, c, k, p); };
 }
 
+// "2400 / 300 / 300 (train / validation / test)".
+std::string split_sizes(const auto& train, const auto& val, const auto& test) {
+  return std::to_string(train.size()) + " / " + std::to_string(val.size()) + " / " + std::to_string(test.size()) +
+         " (train / validation / test)";
+}
+
+// What the loader understood (its summary()) and what the task uses of it: printed, and kept for
+// the run folder's data.txt.
+void describe(TaskSpec& spec, const std::string& loaded, const std::string& used) {
+  spec.data_summary = loaded + "used: " + used + "\n";
+  std::printf("%s:\n%s", spec.title.c_str(), spec.data_summary.c_str());
+}
+
 std::vector<DataFile> brown_files(const fs::path& dir) {
   std::vector<DataFile> files;
   if (fs::is_directory(dir))
@@ -99,11 +112,8 @@ TaskSpec sentiment_spec(const Program& program, const std::string& file, const C
                               {"sentiment", dir / "sentiment" / "yelp.json"}});
   const data::ClassificationData d = file.empty() ? data::load_sentiment(dir) : data::load_classification_tsv(file);
   auto task = std::make_shared<const ClassificationTask>(encode_classification(d, cfg));
-  std::string classes;
-  for (const auto& c : d.classes) classes += (classes.empty() ? "" : ", ") + experiments::printable(c);
-  std::printf("%s: %zu / %zu / %zu sentences (train / val / test), vocabulary %lld, classes: %s\n", spec.title.c_str(),
-              task->train.x.size(), task->val.x.size(), task->test.x.size(), static_cast<long long>(task->vocab_size),
-              classes.c_str());
+  describe(spec, d.summary(), split_sizes(task->train.x, task->val.x, task->test.x) + " sentences, vocabulary " +
+                                  std::to_string(task->vocab_size));
   spec.baselines = sentiment_baselines(*task);
   bind(spec, task, train_sentiment, evaluate_sentiment);
   return spec;
@@ -113,11 +123,10 @@ TaskSpec tagging_spec(const Program& program, const std::string& file, const Con
   const fs::path dir = data::default_data_dir();
   TaskSpec spec = named_spec(program, task_data("tagging"), file, {"test_token_accuracy", "test_macro_f1"},
                              file.empty() ? brown_files(dir / "brown") : std::vector<DataFile>{});
-  auto task = std::make_shared<const TaggingTask>(
-      encode_tagging(file.empty() ? data::load_brown(dir) : data::load_tagging_file(file), cfg));
-  std::printf("%s: %zu / %zu / %zu sentences (train / val / test), vocabulary %lld, %zu tags\n", spec.title.c_str(),
-              task->train.x.size(), task->val.x.size(), task->test.x.size(), static_cast<long long>(task->vocab_size),
-              task->tagset.size());
+  const data::TaggingData d = file.empty() ? data::load_brown(dir) : data::load_tagging_file(file);
+  auto task = std::make_shared<const TaggingTask>(encode_tagging(d, cfg));
+  describe(spec, d.summary(), split_sizes(task->train.x, task->val.x, task->test.x) + " sentences, vocabulary " +
+                                  std::to_string(task->vocab_size) + ", " + std::to_string(task->tagset.size()) + " tags");
   spec.baselines = tagging_baselines(*task);
   bind(spec, task, train_tagging, evaluate_tagging);
   return spec;
@@ -127,9 +136,9 @@ TaskSpec lm_spec(const Program& program, const std::string& file, const Config& 
   const fs::path dir = data::default_data_dir();
   TaskSpec spec = named_spec(program, task_data("lm"), file, {"val_bpc"}, {{"lm", dir / "moby_dick" / "moby_dick.txt"}});
   auto corpus = std::make_shared<const data::CharCorpus>(file.empty() ? data::load_moby_dick(dir) : data::load_text(file));
-  std::printf("%s: %zu / %zu characters (train / val; using %zu / %zu), vocabulary %lld\n", spec.title.c_str(),
-              corpus->train.size(), corpus->val.size(), lm_train_stream(*corpus, cfg).size(), lm_val_stream(*corpus, cfg).size(),
-              static_cast<long long>(corpus->vocab.size()));
+  describe(spec, corpus->summary(), std::to_string(lm_train_stream(*corpus, cfg).size()) + " / " +
+                                        std::to_string(lm_val_stream(*corpus, cfg).size()) +
+                                        " characters (train / validation), vocabulary " + std::to_string(corpus->vocab.size()));
   spec.baselines = lm_baselines(*corpus, cfg);
   bind(spec, corpus, train_char_lm, evaluate_char_lm);
   return spec;
@@ -141,10 +150,8 @@ TaskSpec forecast_spec(const Program& program, const std::string& file, const Co
                              {{"forecast", dir / "sunspots" / "sunspot_month.csv"}});
   const data::ForecastData d = file.empty() ? data::load_sunspots(dir) : data::load_series_csv(file, program.get<int>("series-column"));
   auto task = std::make_shared<const ForecastTask>(encode_forecast(d, cfg.window, file.empty() ? "sunspots" : file));
-  std::printf("%s: %lld / %lld / %lld values (train / val / test), window %lld, change scale %.4g\n", spec.title.c_str(),
-              static_cast<long long>(task->val_begin), static_cast<long long>(task->test_begin - task->val_begin),
-              static_cast<long long>(int64_t(task->values.size()) - task->test_begin), static_cast<long long>(task->window),
-              task->scale);
+  describe(spec, d.summary(), "window " + std::to_string(task->window) + ", each relative to its last value, changes / " +
+                                  experiments::fmt(task->scale) + " (the training changes' std)");
   spec.baselines = forecast_baselines(*task, program.get<int64_t>("season"));
   bind(spec, task, train_forecast, evaluate_forecast);
   return spec;
