@@ -8,7 +8,7 @@ file(WRITE ${_dir}/nan_lr.ini "lr = nan\n")
 # label | program | arguments | the message after "error: " (a regular expression)
 set(_cases
   "zero_hidden|gradient_study|--hidden 0|--hidden: must be > 0, got 0"
-  "short_T|gradient_study|--T 1|--T: must be >= 2"
+  "short_T|gradient_study|--T 1|--T: must be >= 2, got 1"
   "negative_rho|gradient_study|--clip-rho -1|--clip-rho: must be >= 0, got -1"
   "negative_rhos|gradient_study|--rhos=-0.5,1|--rhos: must be >= 0, got -0.5"
   "negative_theta|gradient_study|--thetas=0,-1|--thetas: must be >= 0, got -1"

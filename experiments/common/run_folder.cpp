@@ -237,7 +237,8 @@ std::string UnitStore::result_config(const Program& program) {
   std::string out;
   for (std::string line; std::getline(in, line);) {
     const std::string key = trim(line.substr(0, line.find('=')));
-    if (line.starts_with("#") || key == "threads" || key == "out" || key == "resume" || key == "verify") continue;
+    if (line.starts_with("#") || key == "threads" || key == "out" || key == "resume" || key == "verify" ||
+        key == "eval-only") continue;
     out += line + "\n";
   }
   return out;

@@ -95,7 +95,7 @@ class UnitStore {
   void save(const std::string& key, nn::Checkpoint unit) const;  // atomically; adds the config text
   std::string in_progress(const std::string& key) const;        // <run>/units/<key>.partial.sgck
   // The config a unit must match: resolved_config() without the options that do not change
-  // results (threads, out, resume, verify).
+  // results (threads, out, resume, verify, eval-only).
   static std::string result_config(const Program& program);
 
  private:

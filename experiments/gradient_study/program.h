@@ -3,7 +3,7 @@
 // <out>/gradient_study/<part>/) and --eval-only.
 #pragma once
 
-#include "experiments/gradient_study/study_program.h"
+#include "experiments/common/study.h"
 
 namespace seqgrad::gradient_study {
 

@@ -3,7 +3,7 @@
 // and --eval-only.
 #pragma once
 
-#include "experiments/gradient_study/study_program.h"  // shared by the studies; see its head
+#include "experiments/common/study.h"  // shared by the studies; see its head
 
 namespace seqgrad::long_range {
 

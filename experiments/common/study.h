@@ -1,8 +1,7 @@
 // What a study program is made of, shared by gradient_study and long_range: its option table, its
 // run (claims + the run folders written) and --eval-only, put together by ONE main (study_main), and
 // the helpers around them (seeds and cells from the options, a finished run's options read back,
-// the parser run on strings for tests). Header-only; it belongs in experiments/common/ (next to
-// Program), where the other studies could use it too.
+// the parser run on strings for tests). Header-only.
 #pragma once
 
 #include <cstdio>
