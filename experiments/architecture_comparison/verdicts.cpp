@@ -13,7 +13,7 @@ using experiments::Comparison;
 using experiments::fmt;
 using experiments::Outcome;
 
-const std::string kRule = std::string(" Verdict rule: ") + experiments::kVerdictRule;
+const std::string kRule = std::string(" ") + experiments::kVerdictRuleShort;
 
 // a vs b on the task's primary metric, by the verdict rule.
 Comparison on_primary(const TaskOutcome& t, const CellStats& a, const CellStats& b) {

@@ -72,6 +72,8 @@ const char* const kVerdictRule =
     "t(0.975, nu) * sqrt(s_A^2/n_A + s_B^2/n_B), nu by Welch-Satterthwaite. Speed claims apply the same "
     "rule to per-epoch times.";
 
+const char* const kVerdictRuleShort = "Judged over seeds by the verdict rule (>= 3 seeds; Welch's t-test at 5%).";
+
 double t_quantile_975(double nu) {
   static constexpr double kTable[31] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
                                         2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,

@@ -37,6 +37,8 @@ MeanStd mean_std(std::span<const double> values);  // throws on no values
 // claims use the same rule on per-epoch times, so a speed difference must exceed timing noise.
 inline constexpr int kMinSeeds = 3;
 extern const char* const kVerdictRule;
+// The rule in a few words, for a claim's expected text (the report states kVerdictRule in full).
+extern const char* const kVerdictRuleShort;
 
 enum class Outcome { a_better, b_better, no_difference, inconclusive };
 struct Comparison {

@@ -205,7 +205,7 @@ TEST_CASE("gradient study verdicts: comparisons need seeds and follow the rule",
   for (const auto& c : one) {
     REQUIRE(c.verdict == "inconclusive");
     REQUIRE(c.measured.find("--seeds") != std::string::npos);
-    REQUIRE(c.expected.find(experiments::kVerdictRule) != std::string::npos);
+    REQUIRE(c.expected.find(experiments::kVerdictRuleShort) != std::string::npos);
   }
   for (const auto& c : g::network_claims(runs_of({1e-6, 2e-6, 4e-6}, {1e-1, 2e-1, 3e-1}), cfg)) REQUIRE(c.verdict == "holds");
   for (const auto& c : g::network_claims(runs_of({1e-1, 2e-1, 3e-1}, {1e-6, 2e-6, 4e-6}), cfg))

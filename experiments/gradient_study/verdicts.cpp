@@ -1,6 +1,6 @@
 // The guide's claims of Experiment 1, judged from the parts' results: closed forms and per-point
 // conditions are exact checks; every comparison between groups (cells, clipping or not) is judged by
-// experiments::compare() over seeds, with the rule (kVerdictRule) in the claim's expected text.
+// experiments::compare() over seeds, with the rule (kVerdictRuleShort) in the claim's expected text.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -84,8 +84,8 @@ std::vector<Claim> network_claims(const NetworkRuns& runs, const NetworkConfig& 
                                        experiments::compare(decades(runs.at(CellKind::gru), trained), rnn, true)};
     claims.push_back({"LSTM/GRU keep gradients over long ranges better than the vanilla RNN (" + stage + ")",
                       "log10(||dL/dh_0|| / ||dL/dh_T-1||) over seeds larger for LSTM and for GRU (reset-after form) "
-                      "than for the Elman RNN, T = " + std::to_string(cfg.T) + ". Verdict rule: " +
-                          experiments::kVerdictRule,
+                      "than for the Elman RNN, T = " + std::to_string(cfg.T) + ". " +
+                          experiments::kVerdictRuleShort,
                       "lstm vs rnn: " + c[0].text() + "; gru vs rnn: " + c[1].text() + seeds_note(c),
                       all_favour_a(c)});
   }
@@ -134,7 +134,7 @@ std::vector<Claim> clipping_claims(const ClippingRuns& runs) {
   }
   return {{"clipping stabilises training in the exploding regime",
            "with clipping: no run diverges, and log10 of the final loss (mean of the last 10% of steps; a diverged run "
-           "counts with its largest finite loss) is lower than without, over seeds. Verdict rule: " + std::string(experiments::kVerdictRule),
+           "counts with its largest finite loss) is lower than without, over seeds. " + std::string(experiments::kVerdictRuleShort),
            measured + seeds_note(c), clipped_diverged > 0 ? "does not hold" : all_favour_a(c)}};
 }
 

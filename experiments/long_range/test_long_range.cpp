@@ -307,7 +307,7 @@ TEST_CASE("long range verdicts: comparisons over seeds, counts need 3 seeds", "[
   const lrange::Settings three = settings_of(3);
   const auto held = lrange::elman_claim(runs, three, lrange::Task::adding);
   REQUIRE(held.verdict == "holds");
-  REQUIRE(held.expected.find(experiments::kVerdictRule) != std::string::npos);
+  REQUIRE(held.expected.find(experiments::kVerdictRuleShort) != std::string::npos);
   REQUIRE(lrange::gated_claim(runs, three, lrange::Task::adding).verdict == "holds");
   runs[{K::lstm, 200}] = runs_of(K::lstm, 200, {0, 0, 0});  // the LSTM fails as well: not the RNN's own failure
   REQUIRE(lrange::elman_claim(runs, three, lrange::Task::adding).verdict == "does not hold");

@@ -1,6 +1,6 @@
 // The guide's claims of Experiment 3, judged from one task's runs over seeds: success counts need
 // kMinSeeds seeds, and every comparison between cells or lengths is experiments::compare() with the
-// rule (kVerdictRule) in the claim's expected text.
+// rule (kVerdictRuleShort) in the claim's expected text.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -83,8 +83,8 @@ Claim elman_claim(const TaskRuns& runs, const Settings& s, Task task) {
   const std::string claim = "the vanilla RNN fails on the " + pretty(task) + " as T grows";
   const std::string expected =
       "sequences needed to meet the criterion (the budget " + std::to_string(budget) + " when not met), over seeds: "
-      "Elman needs more at the longest T than at the shortest, and more than LSTM and GRU at the longest T. Verdict rule: " +
-      experiments::kVerdictRule;
+      "Elman needs more at the longest T than at the shortest, and more than LSTM and GRU at the longest T. " +
+      std::string(experiments::kVerdictRuleShort);
   const int64_t t_min = *std::min_element(s.lengths.begin(), s.lengths.end());
   const int64_t t_max = *std::max_element(s.lengths.begin(), s.lengths.end());
   const auto at = [&](CellKind cell, int64_t T) { return runs.find({cell, T}); };
