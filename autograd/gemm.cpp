@@ -156,19 +156,15 @@ void pack_cols(const T* src, int64_t ld, int64_t width, int64_t kc, T* dst) {
 // op(A) rows [i0, i0+rows) × K range [k0, k0+kc) as MR-wide panels.
 template <typename T, int MR>
 void pack_a(bool trans, const T* A, int64_t lda, int64_t i0, int64_t rows, int64_t k0, int64_t kc, T* dst) {
-  if (trans)
-    pack_rows<T, MR>(A + k0 * lda + i0, lda, rows, kc, dst);
-  else
-    pack_cols<T, MR>(A + i0 * lda + k0, lda, rows, kc, dst);
+  if (trans) pack_rows<T, MR>(A + k0 * lda + i0, lda, rows, kc, dst);
+  else pack_cols<T, MR>(A + i0 * lda + k0, lda, rows, kc, dst);
 }
 
 // op(B) K range [k0, k0+kc) × columns [j0, j0+cols) as NR-wide panels.
 template <typename T, int NR>
 void pack_b(bool trans, const T* B, int64_t ldb, int64_t j0, int64_t cols, int64_t k0, int64_t kc, T* dst) {
-  if (trans)
-    pack_cols<T, NR>(B + j0 * ldb + k0, ldb, cols, kc, dst);
-  else
-    pack_rows<T, NR>(B + k0 * ldb + j0, ldb, cols, kc, dst);
+  if (trans) pack_cols<T, NR>(B + j0 * ldb + k0, ldb, cols, kc, dst);
+  else pack_rows<T, NR>(B + k0 * ldb + j0, ldb, cols, kc, dst);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -207,12 +203,9 @@ void kernel_generic(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, T bet
   for (int i = 0; i < ROWS; ++i) {
     T* row = c + i * ldc;
     for (int j = 0; j < n; ++j) {
-      if (mode == Merge::kOverwrite)
-        row[j] = acc[i][j];
-      else if (mode == Merge::kAdd)
-        row[j] = row[j] + acc[i][j];
-      else
-        row[j] = beta * row[j] + acc[i][j];
+      if (mode == Merge::kOverwrite) row[j] = acc[i][j];
+      else if (mode == Merge::kAdd) row[j] = row[j] + acc[i][j];
+      else row[j] = beta * row[j] + acc[i][j];
     }
   }
 }
@@ -521,8 +514,8 @@ inline float merge_c(float c, float v, Merge mode, float beta) {
 
 // Four columns of B at a time (independent add chains); mul then add, never FMA, as generic.
 __attribute__((target("avx512f,avx2"))) void dot_rows_avx512(int64_t M, int64_t j_begin, int64_t j_end, int64_t K,
-                                                              const float* A, int64_t lda, const float* B, int64_t ldb,
-                                                              float beta, float* C, int64_t ldc) {
+                                                             const float* A, int64_t lda, const float* B, int64_t ldb,
+                                                             float beta, float* C, int64_t ldc) {
   const Merge mode = merge_mode(beta);
   const int64_t k_full = K / 16 * 16;
   const __mmask16 tail = __mmask16((1u << (K - k_full)) - 1);  // masked-off lanes load 0: adds +0
@@ -584,9 +577,10 @@ void gemm_dot_rows(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, con
   };
   if (double(M) * double(N) * double(K) < kDotParallelMacs) return run(0, N);
   tbb::this_task_arena::isolate([&] {
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, N, kDotBlock),
-                      [&](const tbb::blocked_range<int64_t>& r) { run(r.begin(), r.end()); },
-                      tbb::static_partitioner());  // the same halves go to the same threads each call
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, N, kDotBlock),
+        [&](const tbb::blocked_range<int64_t>& r) { run(r.begin(), r.end()); },
+        tbb::static_partitioner());  // the same halves go to the same threads each call
   });
 }
 
@@ -778,10 +772,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* 
   const Spec<T>& s = spec<T>();
   const Problem<T> p{trans_a, trans_b, M, N, K, A, lda, B, ldb, beta, C, ldc};
   const Plan plan = make_plan(s, p);
-  if (plan.few_rows)
-    gemm_few_rows(s, p, plan);
-  else
-    gemm_shared_panels(s, p, plan);
+  if (plan.few_rows) gemm_few_rows(s, p, plan);
+  else gemm_shared_panels(s, p, plan);
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float,

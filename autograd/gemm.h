@@ -16,7 +16,7 @@ namespace seqgrad::kernels {
 // C must not overlap A or B. Throws std::invalid_argument ("gemm: ...") on negative sizes, strides
 // shorter than a row, or null pointers to non-empty matrices.
 template <typename T>  // T = float or double (explicitly instantiated for both in gemm.cpp)
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
-          const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
+          T beta, T* C, int64_t ldc);
 
 }  // namespace seqgrad::kernels

@@ -15,8 +15,8 @@ std::string GradcheckResult::str() const {
   os << (ok ? "gradcheck passed" : "gradcheck FAILED") << ": " << checked << " elements, max abs error "
      << max_abs_error << ", max rel error " << max_rel_error;
   if (input >= 0)
-    os << "; worst at input " << input << " element " << element << " (analytic " << analytic << ", numeric "
-       << numeric << ")";
+    os << "; worst at input " << input << " element " << element << " (analytic " << analytic << ", numeric " << numeric
+       << ")";
   return os.str();
 }
 
@@ -27,7 +27,8 @@ static double evaluate(const GradcheckFn& f, std::span<const Tensor> inputs, Tap
   vars.clear();
   for (const Tensor& t : inputs) vars.push_back(tape.variable(t));
   Var y = f(vars);
-  if (y.dtype() != DType::f64) throw std::invalid_argument("gradcheck: f must return a float64 Var, got " + y.value().describe());
+  if (y.dtype() != DType::f64)
+    throw std::invalid_argument("gradcheck: f must return a float64 Var, got " + y.value().describe());
   if (!projection.defined()) {
     Rng rng(seed);
     projection = y.value().numel() == 1 ? Tensor::ones(y.shape(), DType::f64)

@@ -135,7 +135,7 @@ namespace {
 inline float exp_nonpositive(float x) {
   const bool underflow = x < -87.3365f;  // false for NaN, which propagates
   x = underflow ? -87.3365f : x;
-  x = x > -0x1p-26f ? 0.0f : x;  // e^x rounds to 1 there; and r² below would be a (slow) denormal
+  x = x > -0x1p-26f ? 0.0f : x;          // e^x rounds to 1 there; and r² below would be a (slow) denormal
   constexpr float kRound = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
   const float t = x * 1.44269504089f + kRound;
   const float fn = t - kRound;

@@ -26,9 +26,9 @@ void parallel_chunks(int64_t n, int64_t grain, Body&& body) {
     if (n > 0) body(int64_t(0), n);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, grain),
-                    [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); },
-                    tbb::simple_partitioner());
+  tbb::parallel_for(
+      tbb::blocked_range<int64_t>(0, n, grain), [&](const tbb::blocked_range<int64_t>& r) { body(r.begin(), r.end()); },
+      tbb::simple_partitioner());
 }
 
 inline void require_same_dtype(const Tensor& a, const Tensor& b, const char* op) {
@@ -38,8 +38,7 @@ inline void require_same_dtype(const Tensor& a, const Tensor& b, const char* op)
 inline void require_same_shape(const Tensor& a, const Tensor& b, const char* op) {
   require_same_dtype(a, b, op);
   if (!(a.shape() == b.shape()))
-    throw std::invalid_argument(std::string(op) + ": shapes differ, " + a.shape().str() + " and " +
-                                b.shape().str());
+    throw std::invalid_argument(std::string(op) + ": shapes differ, " + a.shape().str() + " and " + b.shape().str());
 }
 
 // y[i] = f(x[i]); f is a generic lambda called with the element type.

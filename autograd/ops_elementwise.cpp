@@ -10,7 +10,8 @@ using kernels::map;
 
 // y = a + b;  da += g, db += g
 Var add(const Var& a, const Var& b) {
-  Tensor y = broadcast2(a.value(), b.value(), [](auto u, auto v) { return u + v; }, "add");
+  Tensor y = broadcast2(
+      a.value(), b.value(), [](auto u, auto v) { return u + v; }, "add");
   return a.tape().record("add", std::move(y), {a, b}, [a, b](GradContext& g) {
     g.accumulate(a, g.out());
     g.accumulate(b, g.out());
@@ -19,7 +20,8 @@ Var add(const Var& a, const Var& b) {
 
 // y = a − b;  da += g, db −= g
 Var sub(const Var& a, const Var& b) {
-  Tensor y = broadcast2(a.value(), b.value(), [](auto u, auto v) { return u - v; }, "sub");
+  Tensor y = broadcast2(
+      a.value(), b.value(), [](auto u, auto v) { return u - v; }, "sub");
   return a.tape().record("sub", std::move(y), {a, b}, [a, b](GradContext& g) {
     g.accumulate(a, g.out());
     if (g.wants(b)) g.accumulate(b, kernels::scale(g.out(), -1.0));

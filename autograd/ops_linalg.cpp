@@ -11,8 +11,8 @@ namespace seqgrad {
 static std::string shapes2(const Var& a, const Var& b) { return a.shape().str() + " x " + b.shape().str(); }
 
 // C (M×N) (+)= op(A)·op(B) on Tensors holding row-major matrices (views of any rank).
-static void gemm_into(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const Tensor& A, const Tensor& B,
-                      double beta, Tensor& C, int64_t a_off = 0, int64_t b_off = 0, int64_t c_off = 0) {
+static void gemm_into(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const Tensor& A, const Tensor& B, double beta,
+                      Tensor& C, int64_t a_off = 0, int64_t b_off = 0, int64_t c_off = 0) {
   dispatch(C.dtype(), [&]<typename T>(T) {
     kernels::gemm<T>(ta, tb, M, N, K, A.data<T>() + a_off, ta ? M : K, B.data<T>() + b_off, tb ? K : N, T(beta),
                      C.data<T>() + c_off, N);
@@ -30,11 +30,14 @@ Var matmul(const Var& a, const Var& b) {
   if (sb[sb.rank() - 2] != K) throw std::invalid_argument("matmul: " + shapes2(a, b) + ": inner dimensions differ");
   if (batched && sb[0] != batch) throw std::invalid_argument("matmul: " + shapes2(a, b) + ": batch sizes differ");
   Tensor y(batched ? Shape{batch, M, N} : Shape{M, N}, a.dtype());
-  for (int64_t i = 0; i < batch; ++i) gemm_into(false, false, M, N, K, a.value(), b.value(), 0, y, i * M * K, i * K * N, i * M * N);
+  for (int64_t i = 0; i < batch; ++i)
+    gemm_into(false, false, M, N, K, a.value(), b.value(), 0, y, i * M * K, i * K * N, i * M * N);
   return a.tape().record("matmul", std::move(y), {a, b}, [a, b, batch, M, N, K](GradContext& g) {
     for (int64_t i = 0; i < batch; ++i) {
-      if (g.wants(a)) gemm_into(false, true, M, K, N, g.out(), b.value(), 1, g.grad_of(a), i * M * N, i * K * N, i * M * K);
-      if (g.wants(b)) gemm_into(true, false, K, N, M, a.value(), g.out(), 1, g.grad_of(b), i * M * K, i * M * N, i * K * N);
+      if (g.wants(a))
+        gemm_into(false, true, M, K, N, g.out(), b.value(), 1, g.grad_of(a), i * M * N, i * K * N, i * M * K);
+      if (g.wants(b))
+        gemm_into(true, false, K, N, M, a.value(), g.out(), 1, g.grad_of(b), i * M * K, i * M * N, i * K * N);
     }
   });
 }
@@ -102,8 +105,8 @@ Var affine(std::span<const AffineTerm> terms, const Var& b) {
     return record_affine(std::move(y), collect(inputs), captured, terms.size(), b);
   }
   std::vector<Var> inputs(2 * terms.size() + 1);
-  return record_affine(std::move(y), collect(inputs), std::vector<AffineTerm>(terms.begin(), terms.end()),
-                       terms.size(), b);
+  return record_affine(std::move(y), collect(inputs), std::vector<AffineTerm>(terms.begin(), terms.end()), terms.size(),
+                       b);
 }
 
 }  // namespace seqgrad

@@ -81,12 +81,11 @@ Var softmax(const Var& x, int axis) { return exp(log_softmax(x, axis)); }
 static std::vector<double> cross_entropy_weights(const Var& logits, std::span<const int64_t> t, const Tensor* weights,
                                                  int64_t ignore_index) {
   const Shape& s = logits.shape();
-  if (s.rank() != 2)
-    throw std::invalid_argument("cross_entropy: logits must be 2-D (N, C), got shape " + s.str());
+  if (s.rank() != 2) throw std::invalid_argument("cross_entropy: logits must be 2-D (N, C), got shape " + s.str());
   const int64_t N = s[0], C = s[1];
   if (int64_t(t.size()) != N)
-    throw std::invalid_argument("cross_entropy: " + std::to_string(t.size()) +
-                                " targets for logits of shape " + s.str());
+    throw std::invalid_argument("cross_entropy: " + std::to_string(t.size()) + " targets for logits of shape " +
+                                s.str());
   // Effective per-row weight: 0 for skipped rows, 1 without weights.
   std::vector<double> w(size_t(N), 1.0);
   if (weights) {
@@ -111,9 +110,8 @@ static std::vector<double> cross_entropy_weights(const Var& logits, std::span<co
     if (!weights && t[size_t(i)] == ignore_index) w[size_t(i)] = 0;
     if (w[size_t(i)] == 0) continue;
     if (t[size_t(i)] < 0 || t[size_t(i)] >= C)
-      throw std::out_of_range("cross_entropy: target " + std::to_string(t[size_t(i)]) + " at row " +
-                              std::to_string(i) + " is out of range [0, " + std::to_string(C) + ") (C = " +
-                              std::to_string(C) + ")" +
+      throw std::out_of_range("cross_entropy: target " + std::to_string(t[size_t(i)]) + " at row " + std::to_string(i) +
+                              " is out of range [0, " + std::to_string(C) + ") (C = " + std::to_string(C) + ")" +
                               (weights ? std::string() : ", and is not ignore_index " + std::to_string(ignore_index)));
   }
   return w;
@@ -215,8 +213,7 @@ Var cross_entropy(const Var& logits, std::span<const int64_t> targets, int64_t i
   return cross_entropy_impl(logits, targets, nullptr, ignore_index, reduction);
 }
 
-Var cross_entropy(const Var& logits, std::span<const int64_t> targets, const Tensor& row_weights,
-                  Reduction reduction) {
+Var cross_entropy(const Var& logits, std::span<const int64_t> targets, const Tensor& row_weights, Reduction reduction) {
   return cross_entropy_impl(logits, targets, &row_weights, 0, reduction);
 }
 
@@ -227,7 +224,8 @@ Var mse(const Var& prediction, const Var& target, Reduction reduction) {
     throw std::invalid_argument("mse: shapes " + p.shape().str() + " and " + q.shape().str() + " differ");
   if (p.dtype() != q.dtype())
     throw std::invalid_argument("mse: dtypes " + p.describe() + " and " + q.describe() + " differ");
-  Tensor diff = map2(p, q, [](auto a, auto b) { return a - b; }, "mse");
+  Tensor diff = map2(
+      p, q, [](auto a, auto b) { return a - b; }, "mse");
   Tensor sq = kernels::map(diff, [](auto d) { return d * d; });
   const double n = double(p.numel());
   Tensor y = reduction == Reduction::none  ? sq
@@ -236,7 +234,8 @@ Var mse(const Var& prediction, const Var& target, Reduction reduction) {
   return prediction.tape().record(
       "mse", std::move(y), {prediction, target}, [prediction, target, diff, n, reduction](GradContext& g) {
         Tensor dp = reduction == Reduction::none
-                        ? map2(g.out(), diff, [](auto gy, auto d) { return 2 * gy * d; }, "mse backward")
+                        ? map2(
+                              g.out(), diff, [](auto gy, auto d) { return 2 * gy * d; }, "mse backward")
                         : kernels::scale(diff, (reduction == Reduction::mean ? 2.0 / n : 2.0) * g.out().item());
         if (g.wants(target)) g.accumulate(target, kernels::scale(dp, -1.0));
         g.accumulate(prediction, std::move(dp));
@@ -250,9 +249,11 @@ Var dropout(const Var& x, double p, Rng& rng, bool training) {
   // p == 1 keeps nothing: the scale is irrelevant, and 0 avoids 0 · inf = NaN.
   const double keep_scale = p == 1 ? 0.0 : 1.0 / (1.0 - p);
   Tensor mask = kernels::scale(Tensor::bernoulli(x.shape(), rng, 1.0 - p, x.dtype()), keep_scale);
-  Tensor y = map2(x.value(), mask, [](auto v, auto k) { return v * k; }, "dropout");
+  Tensor y = map2(
+      x.value(), mask, [](auto v, auto k) { return v * k; }, "dropout");
   return x.tape().record("dropout", std::move(y), {x}, [x, mask](GradContext& g) {
-    g.accumulate(x, map2(g.out(), mask, [](auto gy, auto k) { return gy * k; }, "dropout backward"));
+    g.accumulate(x, map2(
+                        g.out(), mask, [](auto gy, auto k) { return gy * k; }, "dropout backward"));
   });
 }
 

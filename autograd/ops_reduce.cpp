@@ -24,7 +24,8 @@ Tensor expand(const Tensor& g, const Shape& s, AxisView v, double divisor) {
     const T* pg = g.data<T>();
     T* pd = dx.data<T>();
     const T d = T(divisor);
-    kernels::parallel_chunks(v.outer * v.n, std::max<int64_t>(1, kernels::kElementGrain / std::max<int64_t>(1, v.inner)),
+    kernels::parallel_chunks(v.outer * v.n,
+                             std::max<int64_t>(1, kernels::kElementGrain / std::max<int64_t>(1, v.inner)),
                              [&](int64_t lo, int64_t hi) {
                                for (int64_t row = lo; row < hi; ++row) {
                                  const T* gr = pg + (row / std::max<int64_t>(1, v.n)) * v.inner;
@@ -55,9 +56,8 @@ Var sum(const Var& x) {
 Var sum(const Var& x, int axis, bool keepdim) {
   const Shape s = x.shape();
   const int a = s.axis(axis, "sum");
-  return x.tape().record("sum", kernels::sum_axis(x.value(), a, keepdim), {x}, [x, s, a](GradContext& g) {
-    g.accumulate(x, expand(g.out(), s, view_around(s, a), 1.0));
-  });
+  return x.tape().record("sum", kernels::sum_axis(x.value(), a, keepdim), {x},
+                         [x, s, a](GradContext& g) { g.accumulate(x, expand(g.out(), s, view_around(s, a), 1.0)); });
 }
 
 // y = Σᵢ xᵢ / N;  dx += g / N
@@ -72,10 +72,9 @@ Var mean(const Var& x) {
 Var mean(const Var& x, int axis, bool keepdim) {
   const Shape s = x.shape();
   const int a = s.axis(axis, "mean");
-  return x.tape().record("mean", divide(kernels::sum_axis(x.value(), a, keepdim), s[a]), {x},
-                         [x, s, a](GradContext& g) {
-                           g.accumulate(x, expand(g.out(), s, view_around(s, a), double(s[a])));
-                         });
+  return x.tape().record(
+      "mean", divide(kernels::sum_axis(x.value(), a, keepdim), s[a]), {x},
+      [x, s, a](GradContext& g) { g.accumulate(x, expand(g.out(), s, view_around(s, a), double(s[a]))); });
 }
 
 // y[o, i] = maxₖ x[o, k, i] (the first maximum; a NaN wins, like PyTorch);  dx[o, k*, i] += g[o, i]
@@ -90,7 +89,8 @@ Var max(const Var& x, int axis, bool keepdim) {
   dispatch(x.dtype(), [&]<typename T>(T) {
     const T* px = x.value().template data<T>();
     T* py = y.data<T>();
-    kernels::parallel_chunks(v.outer, std::max<int64_t>(1, kernels::kElementGrain / std::max<int64_t>(1, v.n * v.inner)),
+    kernels::parallel_chunks(v.outer,
+                             std::max<int64_t>(1, kernels::kElementGrain / std::max<int64_t>(1, v.n * v.inner)),
                              [&](int64_t lo, int64_t hi) {
                                for (int64_t o = lo; o < hi; ++o)
                                  for (int64_t i = 0; i < v.inner; ++i) {

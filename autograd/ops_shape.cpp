@@ -51,13 +51,12 @@ static void copy_rows(const Tensor& src, int64_t src_row, int64_t src_off, Tenso
 // y = x viewed with new dims (shared storage);  dx += g viewed with x's dims
 Var reshape(const Var& x, std::span<const int64_t> dims) {
   Tensor y = x.value().reshape(dims);
-  return x.tape().record("reshape", std::move(y), {x},
-                         [x](GradContext& g) {
-                           // Hand g itself on (its node frees it next): adopted by x, not cloned.
-                           Tensor r = g.take_out();
-                           r = r.reshape(x.shape());  // drops the old handle: r is r's only owner
-                           g.accumulate(x, std::move(r));
-                         });
+  return x.tape().record("reshape", std::move(y), {x}, [x](GradContext& g) {
+    // Hand g itself on (its node frees it next): adopted by x, not cloned.
+    Tensor r = g.take_out();
+    r = r.reshape(x.shape());  // drops the old handle: r is r's only owner
+    g.accumulate(x, std::move(r));
+  });
 }
 
 // dst[a, j, b, i, c] (+)= src[a, i, b, j, c] with src viewed as (A, P, B, Q, C): swaps the P and Q
@@ -97,9 +96,8 @@ Var transpose(const Var& x, int axis0, int axis1) {
                 C = s.prod(a1 + 1, s.rank());
   Tensor y(ys, x.dtype());
   swap_axes<false>(x.value(), y, A, P, B, Q, C);
-  return x.tape().record("transpose", std::move(y), {x}, [x, A, P, B, Q, C](GradContext& g) {
-    swap_axes<true>(g.out(), g.grad_of(x), A, Q, B, P, C);
-  });
+  return x.tape().record("transpose", std::move(y), {x},
+                         [x, A, P, B, Q, C](GradContext& g) { swap_axes<true>(g.out(), g.grad_of(x), A, Q, B, P, C); });
 }
 
 // y = x[..., start:end, ...] along axis;  dx[..., start:end, ...] += g
@@ -128,8 +126,8 @@ std::vector<Var> split(const Var& x, std::span<const int64_t> sizes, int axis) {
     total += k;
   }
   if (total != s[a])
-    throw std::invalid_argument("split: sizes sum to " + str(total) + " but axis " + str(axis) + " of shape " + s.str() +
-                                " has " + str(s[a]));
+    throw std::invalid_argument("split: sizes sum to " + str(total) + " but axis " + str(axis) + " of shape " +
+                                s.str() + " has " + str(s[a]));
   std::vector<Var> parts;
   parts.reserve(sizes.size());
   int64_t start = 0;
@@ -191,8 +189,8 @@ Var concat(std::span<const Var> xs, int axis) {
   for (const Var& x : xs) {
     const Shape& s = x.shape();
     if (x.dtype() != xs[0].dtype() || s.rank() != s0.rank() || !(s.with(a, 0) == s0.with(a, 0)))
-      throw std::invalid_argument("concat: inputs " + shapes_of(xs) + " differ in dtype, rank or a size other than axis " +
-                                  str(axis));
+      throw std::invalid_argument("concat: inputs " + shapes_of(xs) +
+                                  " differ in dtype, rank or a size other than axis " + str(axis));
     total += s[a];
   }
   return join("concat", xs, s0.with(a, total), s0.prod(0, a));
@@ -220,8 +218,8 @@ Var index_select(const Var& x, int axis, std::span<const int64_t> indices) {
   const int64_t n = s[a], outer = s.prod(0, a), inner = s.prod(a + 1, s.rank()), k = int64_t(indices.size());
   for (int64_t i : indices)
     if (i < 0 || i >= n)
-      throw std::invalid_argument("index_select: index " + str(i) + " out of range for size " + str(n) + " along axis " +
-                                  str(axis) + " of shape " + s.str());
+      throw std::invalid_argument("index_select: index " + str(i) + " out of range for size " + str(n) +
+                                  " along axis " + str(axis) + " of shape " + s.str());
   Tensor y(s.with(a, k), x.dtype());
   if (y.numel()) {
     dispatch(x.dtype(), [&]<typename T>(T) {
@@ -235,22 +233,23 @@ Var index_select(const Var& x, int axis, std::span<const int64_t> indices) {
   }
   // Backward owns a destination (outer row, column piece) per task and walks indices in order, so
   // repeated indices add up in a fixed order at any thread count.
-  return x.tape().record("index_select", std::move(y), {x},
-                         [x, idx = std::vector<int64_t>(indices.begin(), indices.end()), n, k, outer, inner](GradContext& g) {
-                           if (g.out().numel() == 0) return;
-                           Tensor& gx = g.grad_of(x);
-                           dispatch(gx.dtype(), [&]<typename T>(T) {
-                             const T* pg = g.out().data<T>();
-                             T* pd = gx.data<T>();
-                             for_row_pieces(outer, inner, [&](int64_t o, int64_t b, int64_t e) {
-                               for (int64_t t = 0; t < k; ++t) {
-                                 const T* src = pg + (o * k + t) * inner;
-                                 T* dst = pd + (o * n + idx[size_t(t)]) * inner;
-                                 for (int64_t c = b; c < e; ++c) dst[c] += src[c];
-                               }
-                             });
-                           });
-                         });
+  return x.tape().record(
+      "index_select", std::move(y), {x},
+      [x, idx = std::vector<int64_t>(indices.begin(), indices.end()), n, k, outer, inner](GradContext& g) {
+        if (g.out().numel() == 0) return;
+        Tensor& gx = g.grad_of(x);
+        dispatch(gx.dtype(), [&]<typename T>(T) {
+          const T* pg = g.out().data<T>();
+          T* pd = gx.data<T>();
+          for_row_pieces(outer, inner, [&](int64_t o, int64_t b, int64_t e) {
+            for (int64_t t = 0; t < k; ++t) {
+              const T* src = pg + (o * k + t) * inner;
+              T* dst = pd + (o * n + idx[size_t(t)]) * inner;
+              for (int64_t c = b; c < e; ++c) dst[c] += src[c];
+            }
+          });
+        });
+      });
 }
 
 }  // namespace seqgrad

@@ -73,9 +73,8 @@ Var sqrt(const Var& x) {
 Var pow(const Var& x, double p) {
   Tensor y = map(x.value(), [p]<typename T>(T v) { return T(std::pow(v, T(p))); });
   return x.tape().record("pow", std::move(y), {x}, [x, p](GradContext& g) {
-    g.accumulate(x, map2(g.out(), x.value(), [p]<typename T>(T gy, T v) {
-      return p == 0 ? T(0) : T(gy * T(p) * std::pow(v, T(p - 1)));
-    }));
+    g.accumulate(x, map2(g.out(), x.value(),
+                         [p]<typename T>(T gy, T v) { return p == 0 ? T(0) : T(gy * T(p) * std::pow(v, T(p - 1))); }));
   });
 }
 
@@ -104,9 +103,8 @@ Var clamp(const Var& x, double lo, double hi) {
   }
   Tensor y = map(x.value(), [lo, hi]<typename T>(T v) { return v < T(lo) ? T(lo) : v > T(hi) ? T(hi) : v; });
   return x.tape().record("clamp", std::move(y), {x}, [x, lo, hi](GradContext& g) {
-    g.accumulate(x, map2(g.out(), x.value(), [lo, hi]<typename T>(T gy, T v) {
-      return T(lo) < v && v < T(hi) ? gy : T(0);
-    }));
+    g.accumulate(
+        x, map2(g.out(), x.value(), [lo, hi]<typename T>(T gy, T v) { return T(lo) < v && v < T(hi) ? gy : T(0); }));
   });
 }
 

@@ -82,7 +82,7 @@ double portable_log(double x) {
   double z2 = z * z;
   double sum = 0.0;
   for (int k = 23; k >= 1; k -= 2) sum = sum * z2 + 1.0 / k;  // Horner in z²: Σ z^(2j)/(2j+1)
-  constexpr double kLn2Hi = 6.93147180369123816490e-01;  // ln2 split so e·kLn2Hi is exact
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;       // ln2 split so e·kLn2Hi is exact
   constexpr double kLn2Lo = 1.90821492927058770002e-10;
   return e * kLn2Hi + (2.0 * z * sum + e * kLn2Lo);
 }

@@ -22,9 +22,16 @@ decltype(auto) dispatch(DType d, Fn&& fn) {
   return fn(double{});
 }
 
-template <typename T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::f32; }
-template <> constexpr DType dtype_of<double>() { return DType::f64; }
+template <typename T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
 
 class Shape {
  public:
@@ -56,8 +63,7 @@ class Shape {
   int axis(int a, const char* op) const {
     int r = a < 0 ? a + rank_ : a;
     if (r < 0 || r >= rank_)
-      throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(a) + " out of range for shape " +
-                                  str());
+      throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(a) + " out of range for shape " + str());
     return r;
   }
   // Product of dims in [begin, end).

@@ -64,8 +64,9 @@ Node& Tape::node(const Var& v) { return const_cast<Node&>(std::as_const(*this).n
 const Node& Tape::node(const Var& v) const {
   if (v.tape_ != this) throw std::logic_error("Var: belongs to another tape");
   if (v.generation_ != generation_)
-    throw std::logic_error("Var #" + std::to_string(v.index_) + ": used after its tape was reset (Var from generation " +
-                           std::to_string(v.generation_) + ", tape now at " + std::to_string(generation_) + ")");
+    throw std::logic_error("Var #" + std::to_string(v.index_) +
+                           ": used after its tape was reset (Var from generation " + std::to_string(v.generation_) +
+                           ", tape now at " + std::to_string(generation_) + ")");
   return nodes_[v.index_];
 }
 
@@ -157,8 +158,7 @@ void Tape::backward(const Var& output, const Tensor& seed, bool retain_graph) {
     throw std::logic_error(std::string("backward: output (") + out.op +
                            ") does not require grad: no input requires grad, or it was computed under NoGradGuard");
   if (!(seed.shape() == out.value.shape()) || seed.dtype() != out.value.dtype())
-    throw std::invalid_argument("backward: seed " + seed.describe() + " does not match output " +
-                                out.value.describe());
+    throw std::invalid_argument("backward: seed " + seed.describe() + " does not match output " + out.value.describe());
   const size_t last = output.index();
   for (size_t i = 0; i <= last; ++i)  // gradients of a previous pass must not leak into this one
     if (!nodes_[i].is_leaf) nodes_[i].grad = Tensor();
@@ -249,8 +249,8 @@ void Tape::check_gradient(size_t index, const std::string& source) {
   if (!n.grad.defined()) return;
   const int64_t bad = first_nonfinite(n.grad);
   if (bad < 0) return;
-  throw AnomalyError("anomaly: " + source + " produced " + element_text(n.grad, bad) + " of the " +
-                     n.grad.describe() + " gradient of node #" + std::to_string(index) + " (op '" + n.op + "')");
+  throw AnomalyError("anomaly: " + source + " produced " + element_text(n.grad, bad) + " of the " + n.grad.describe() +
+                     " gradient of node #" + std::to_string(index) + " (op '" + n.op + "')");
 }
 
 OpLabel::OpLabel(Tape& tape, std::string_view text, const char* file, int line) : tape_(tape) {
@@ -260,8 +260,6 @@ OpLabel::OpLabel(Tape& tape, std::string_view text, const char* file, int line) 
 
 OpLabel::~OpLabel() { tape_.labels_.pop_back(); }
 
-Var detach(const Var& x) {
-  return x.tape().constant(x.value());
-}
+Var detach(const Var& x) { return x.tape().constant(x.value()); }
 
 }  // namespace seqgrad

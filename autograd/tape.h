@@ -67,18 +67,16 @@ class Backward {
     void (*destroy)(void*);
   };
   template <typename D>
-  static constexpr Ops inline_ops = {
-      [](void* p, GradContext& c) { (*static_cast<D*>(p))(c); },
-      [](void* dst, void* src) {
-        new (dst) D(std::move(*static_cast<D*>(src)));
-        static_cast<D*>(src)->~D();
-      },
-      [](void* p) { static_cast<D*>(p)->~D(); }};
+  static constexpr Ops inline_ops = {[](void* p, GradContext& c) { (*static_cast<D*>(p))(c); },
+                                     [](void* dst, void* src) {
+                                       new (dst) D(std::move(*static_cast<D*>(src)));
+                                       static_cast<D*>(src)->~D();
+                                     },
+                                     [](void* p) { static_cast<D*>(p)->~D(); }};
   template <typename D>
-  static constexpr Ops heap_ops = {
-      [](void* p, GradContext& c) { (**static_cast<D**>(p))(c); },
-      [](void* dst, void* src) { *static_cast<D**>(dst) = *static_cast<D**>(src); },
-      [](void* p) { delete *static_cast<D**>(p); }};
+  static constexpr Ops heap_ops = {[](void* p, GradContext& c) { (**static_cast<D**>(p))(c); },
+                                   [](void* dst, void* src) { *static_cast<D**>(dst) = *static_cast<D**>(src); },
+                                   [](void* p) { delete *static_cast<D**>(p); }};
 
   alignas(std::max_align_t) unsigned char buf_[kInline];
   const Ops* ops_ = nullptr;
@@ -88,8 +86,8 @@ using GradHook = std::function<void(Tensor& grad)>;
 
 struct Node {
   Tensor value;
-  Tensor grad;         // undefined until a gradient flows in; a bound leaf shares its Parameter's grad
-  Backward backward;   // adds this node's grad into its inputs' grads; empty for leaves and constants
+  Tensor grad;        // undefined until a gradient flows in; a bound leaf shares its Parameter's grad
+  Backward backward;  // adds this node's grad into its inputs' grads; empty for leaves and constants
   std::vector<GradHook> hooks;
   const char* op = "";
   bool requires_grad = false;
@@ -177,7 +175,8 @@ class Tape {
   // gradients are enabled and some input requires them. All inputs must live on this tape.
   template <typename Fn>
   Var record(const char* op, Tensor value, std::initializer_list<Var> inputs, Fn&& backward) {
-    return record(op, std::move(value), std::span<const Var>(inputs.begin(), inputs.size()), std::forward<Fn>(backward));
+    return record(op, std::move(value), std::span<const Var>(inputs.begin(), inputs.size()),
+                  std::forward<Fn>(backward));
   }
   template <typename Fn>
   Var record(const char* op, Tensor value, std::span<const Var> inputs, Fn&& backward) {
@@ -217,8 +216,8 @@ class Tape {
   uint32_t generation_ = 0;
   bool in_backward_ = false;
   bool anomaly_ = false;
-  std::vector<std::string> labels_;       // the OpLabel stack, innermost last
-  std::vector<Provenance> provenance_;    // [node index], filled only while anomaly_ is on
+  std::vector<std::string> labels_;     // the OpLabel stack, innermost last
+  std::vector<Provenance> provenance_;  // [node index], filled only while anomaly_ is on
   friend class GradContext;
 };
 
@@ -229,7 +228,8 @@ class OpLabel {
  public:
   // file/line default to the caller's (the builtins, not std::source_location, which clang 14
   // cannot provide with libstdc++ 12).
-  explicit OpLabel(Tape& tape, std::string_view text = "", const char* file = __builtin_FILE(), int line = __builtin_LINE());
+  explicit OpLabel(Tape& tape, std::string_view text = "", const char* file = __builtin_FILE(),
+                   int line = __builtin_LINE());
   ~OpLabel();
   OpLabel(const OpLabel&) = delete;
   OpLabel& operator=(const OpLabel&) = delete;

@@ -31,8 +31,8 @@ Tensor::Tensor(const Shape& shape, DType dtype)
 
 void* Tensor::checked_data(DType want) const {
   if (want != dtype_)
-    throw std::invalid_argument(std::string("Tensor::data: requested ") + dtype_name(want) + " from a " +
-                                describe() + " tensor");
+    throw std::invalid_argument(std::string("Tensor::data: requested ") + dtype_name(want) + " from a " + describe() +
+                                " tensor");
   return buf_.data();
 }
 
@@ -65,8 +65,8 @@ static Tensor generate(const Shape& shape, DType dtype, Gen&& gen) {
 
 Tensor Tensor::from(const Shape& shape, std::span<const double> values, DType dtype) {
   if (int64_t(values.size()) != shape.numel())
-    throw std::invalid_argument("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
-                                shape.str() + " (" + std::to_string(shape.numel()) + " elements)");
+    throw std::invalid_argument("Tensor::from: " + std::to_string(values.size()) + " values for shape " + shape.str() +
+                                " (" + std::to_string(shape.numel()) + " elements)");
   return generate(shape, dtype, [&](int64_t i) { return values[size_t(i)]; });
 }
 
@@ -78,8 +78,9 @@ Tensor Tensor::arange(double start, double stop, double step, DType dtype) {
 }
 
 Tensor Tensor::uniform(const Shape& shape, Rng& rng, double lo, double hi, DType dtype) {
-  if (!(lo <= hi)) throw std::invalid_argument("uniform: lo must be <= hi, got lo=" + std::to_string(lo) +
-                                               " hi=" + std::to_string(hi));
+  if (!(lo <= hi))
+    throw std::invalid_argument("uniform: lo must be <= hi, got lo=" + std::to_string(lo) +
+                                " hi=" + std::to_string(hi));
   return generate(shape, dtype, [&](int64_t) { return rng.uniform(lo, hi); });
 }
 
@@ -119,8 +120,7 @@ void Tensor::set(std::initializer_list<int64_t> index, double value) {
 }
 
 double Tensor::item() const {
-  if (numel() != 1)
-    throw std::invalid_argument("Tensor::item: needs exactly one element, got shape " + shape_.str());
+  if (numel() != 1) throw std::invalid_argument("Tensor::item: needs exactly one element, got shape " + shape_.str());
   return dispatch(dtype_, [&]<typename T>(T) { return double(*static_cast<const T*>(buf_.data())); });
 }
 

@@ -17,7 +17,7 @@ class Rng;
 
 class Tensor {
  public:
-  Tensor() = default;                // undefined: no shape, no storage
+  Tensor() = default;                       // undefined: no shape, no storage
   Tensor(const Shape& shape, DType dtype);  // uninitialised values
 
   // Creation.
@@ -31,8 +31,7 @@ class Tensor {
   static Tensor scalar(double value, DType dtype = DType::f32) { return full(Shape{}, value, dtype); }
   static Tensor arange(double start, double stop, double step = 1.0, DType dtype = DType::f32);
   static Tensor uniform(const Shape& shape, Rng& rng, double lo = 0.0, double hi = 1.0, DType dtype = DType::f32);
-  static Tensor normal(const Shape& shape, Rng& rng, double mean = 0.0, double stddev = 1.0,
-                       DType dtype = DType::f32);
+  static Tensor normal(const Shape& shape, Rng& rng, double mean = 0.0, double stddev = 1.0, DType dtype = DType::f32);
   static Tensor bernoulli(const Shape& shape, Rng& rng, double p, DType dtype = DType::f32);
 
   bool defined() const { return buf_.data() != nullptr; }
@@ -43,8 +42,14 @@ class Tensor {
   int64_t size(int axis) const { return shape_[shape_.axis(axis, "Tensor::size")]; }
 
   // Typed access; throws when T does not match the dtype.
-  template <typename T> T* data() { return static_cast<T*>(checked_data(dtype_of<T>())); }
-  template <typename T> const T* data() const { return static_cast<const T*>(checked_data(dtype_of<T>())); }
+  template <typename T>
+  T* data() {
+    return static_cast<T*>(checked_data(dtype_of<T>()));
+  }
+  template <typename T>
+  const T* data() const {
+    return static_cast<const T*>(checked_data(dtype_of<T>()));
+  }
   void* raw() const { return buf_.data(); }
 
   // Element access by multi-index (bounds-checked), as double whatever the dtype.

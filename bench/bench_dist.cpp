@@ -93,11 +93,11 @@ int main(int argc, char** argv) {
       const double t = median_step_seconds(world, combine, s, &g);
       const int64_t r = world.size(), wire = 2 * (r - 1) * g;  // total over all ranks, per step
       if (world.is_root())
-        std::printf("LSTM B%lld T%lld I%lld H%lld  ranks %lld x %lld threads  combine %-9s  step %.2f ms (median of %lld)"
-                    "  gradient %lld bytes, on the wire %lld bytes per step\n",
-                    (long long)kGlobalBatch, (long long)kT, (long long)kI, (long long)kH, (long long)r,
-                    (long long)s.threads, dist::to_string(combine), t * 1e3, (long long)s.steps, (long long)g,
-                    (long long)wire);
+        std::printf(
+            "LSTM B%lld T%lld I%lld H%lld  ranks %lld x %lld threads  combine %-9s  step %.2f ms (median of %lld)"
+            "  gradient %lld bytes, on the wire %lld bytes per step\n",
+            (long long)kGlobalBatch, (long long)kT, (long long)kI, (long long)kH, (long long)r, (long long)s.threads,
+            dist::to_string(combine), t * 1e3, (long long)s.steps, (long long)g, (long long)wire);
     }
     return 0;
   } catch (const std::exception& e) {

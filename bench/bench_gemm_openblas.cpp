@@ -28,7 +28,8 @@ void BM_openblas_gemm(benchmark::State& state) {
   openblas_set_num_threads(int(state.range(3)));
   seqgrad::Rng rng(1);
   const seqgrad::DType dt = sizeof(T) == 4 ? seqgrad::DType::f32 : seqgrad::DType::f64;
-  const seqgrad::Tensor A = seqgrad::Tensor::uniform({M, K}, rng, -1, 1, dt), B = seqgrad::Tensor::uniform({K, N}, rng, -1, 1, dt);
+  const seqgrad::Tensor A = seqgrad::Tensor::uniform({M, K}, rng, -1, 1, dt),
+                        B = seqgrad::Tensor::uniform({K, N}, rng, -1, 1, dt);
   std::vector<T> C(size_t(M * N));
   for (auto _ : state) {
     blas_gemm<T>(M, N, K, A.data<T>(), B.data<T>(), C.data());
@@ -42,11 +43,21 @@ void BM_openblas_gemm(benchmark::State& state) {
 
 void shapes(benchmark::internal::Benchmark* b) {
   for (int64_t threads : {1, 2})
-    for (auto [M, N, K] : {std::array<int64_t, 3>{64, 1024, 384}, {1024, 1024, 1024}, {6400, 1024, 128}, {32, 512, 192}})
+    for (auto [M, N, K] :
+         {std::array<int64_t, 3>{64, 1024, 384}, {1024, 1024, 1024}, {6400, 1024, 128}, {32, 512, 192}})
       b->Args({M, N, K, threads});
 }
 
 }  // namespace
 
-BENCHMARK_TEMPLATE(BM_openblas_gemm, float)->Apply(shapes)->ArgNames({"M", "N", "K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK_TEMPLATE(BM_openblas_gemm, double)->Args({1024, 1024, 1024, 1})->Args({1024, 1024, 1024, 2})->ArgNames({"M", "N", "K", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BM_openblas_gemm, float)
+    ->Apply(shapes)
+    ->ArgNames({"M", "N", "K", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_TEMPLATE(BM_openblas_gemm, double)
+    ->Args({1024, 1024, 1024, 1})
+    ->Args({1024, 1024, 1024, 2})
+    ->ArgNames({"M", "N", "K", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);

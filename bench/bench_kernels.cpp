@@ -35,10 +35,22 @@ void BM_kernel(benchmark::State& state) {
   for (auto _ : state) {
     Tensor y;
     switch (op) {
-      case kAdd: y = kernels::map2(a, b, [](auto p, auto q) { return p + q; }); bytes = 3 * n; break;
-      case kMul: y = kernels::map2(a, b, [](auto p, auto q) { return p * q; }); bytes = 3 * n; break;
-      case kTanh: y = float_kernel(kernels::tanh_f32); bytes = 2 * n; break;
-      case kSigmoid: y = float_kernel(kernels::sigmoid_f32); bytes = 2 * n; break;
+      case kAdd:
+        y = kernels::map2(a, b, [](auto p, auto q) { return p + q; });
+        bytes = 3 * n;
+        break;
+      case kMul:
+        y = kernels::map2(a, b, [](auto p, auto q) { return p * q; });
+        bytes = 3 * n;
+        break;
+      case kTanh:
+        y = float_kernel(kernels::tanh_f32);
+        bytes = 2 * n;
+        break;
+      case kSigmoid:
+        y = float_kernel(kernels::sigmoid_f32);
+        bytes = 2 * n;
+        break;
       case kLstmGate:  // c' = σ(f)·c + σ(i)·tanh(g) with f = a, c = b, i = g = c (one fused pass)
         y = kernels::map3(a, b, c, [](auto f, auto cc, auto g) {
           using T = decltype(f);
@@ -46,8 +58,14 @@ void BM_kernel(benchmark::State& state) {
         });
         bytes = 4 * n;
         break;
-      case kSum: y = kernels::sum_all(a); bytes = n; break;
-      case kSumAxis: y = kernels::sum_axis(a2, 0, false); bytes = n; break;
+      case kSum:
+        y = kernels::sum_all(a);
+        bytes = n;
+        break;
+      case kSumAxis:
+        y = kernels::sum_axis(a2, 0, false);
+        bytes = n;
+        break;
     }
     benchmark::DoNotOptimize(y.raw());
   }
@@ -63,4 +81,8 @@ void kernel_args(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 // op: 0 add, 1 mul, 2 tanh, 3 sigmoid, 4 fused LSTM cell update (3 in, 1 out), 5 sum, 6 sum over axis 0.
-BENCHMARK(BM_kernel)->Apply(kernel_args)->ArgNames({"op", "n", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_kernel)
+    ->Apply(kernel_args)
+    ->ArgNames({"op", "n", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);

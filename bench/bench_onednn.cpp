@@ -114,12 +114,11 @@ struct TrainStep {
   std::vector<std::tuple<dnnl::reorder, memory, memory>> per_step_reorders;  // forward -> backward format
   std::string formats;
 
-  TrainStep(int64_t kind_, int64_t B_, int64_t T_, int64_t I_, int64_t H_)
-      : kind(kind_), B(B_), T(T_), I(I_), H(H_) {
+  TrainStep(int64_t kind_, int64_t B_, int64_t T_, int64_t I_, int64_t H_) : kind(kind_), B(B_), T(T_), I(I_), H(H_) {
     using dt = memory::data_type;
     const int64_t G = gates(kind), Gb = bias_gates(kind);
     auto md = [](memory::dims d, tag t) { return memory::desc(d, dt::f32, t); };
-    const memory::desc none;  // zero md: no final state returned
+    const memory::desc none;                      // zero md: no final state returned
     const auto s0 = md({1, 1, B, H}, tag::ldnc);  // initial state h0 (and c0): explicit zeros, see top
     const auto s0c = kind == kLstm ? s0 : none;
     const auto src = md({T, B, I}, tag::tnc), dst = md({T, B, H}, tag::tnc);
@@ -129,11 +128,10 @@ struct TrainStep {
     const auto train = dnnl::prop_kind::forward_training, back = dnnl::prop_kind::backward;
     dnnl::rnn_primitive_desc_base fpd, bpd;
     if (kind == kLstm) {
-      dnnl::lstm_forward::primitive_desc f(
-          {train, dir, src, s0, s0c, wl_any, wi_any, b, dst, none, none}, eng);
-      dnnl::lstm_backward::primitive_desc g(
-          {back, dir, src, s0, s0c, wl_any, wi_any, b, dst, none, none, src, s0, s0c, wl_any, wi_any, b, dst, none, none},
-          eng, f);
+      dnnl::lstm_forward::primitive_desc f({train, dir, src, s0, s0c, wl_any, wi_any, b, dst, none, none}, eng);
+      dnnl::lstm_backward::primitive_desc g({back, dir, src, s0,  s0c,    wl_any, wi_any, b,   dst,  none,
+                                             none, src, s0,  s0c, wl_any, wi_any, b,      dst, none, none},
+                                            eng, f);
       fwd = dnnl::lstm_forward(f), bwd = dnnl::lstm_backward(g), fpd = f, bpd = g;
     } else if (kind == kGru) {
       dnnl::lbr_gru_forward::primitive_desc f({train, dir, src, s0, wl_any, wi_any, b, dst, none}, eng);
@@ -174,10 +172,17 @@ struct TrainStep {
     formats = "weights fwd " + both(wl, wi) + " bwd " + both(wl_b, wi_b) + " grads " + both(dwl, dwi);
     fwd_args = {{DNNL_ARG_SRC_LAYER, x}, {DNNL_ARG_WEIGHTS_LAYER, wl}, {DNNL_ARG_WEIGHTS_ITER, wi},
                 {DNNL_ARG_BIAS, bias},   {DNNL_ARG_DST_LAYER, y},      {DNNL_ARG_WORKSPACE, ws}};
-    bwd_args = {{DNNL_ARG_SRC_LAYER, x},          {DNNL_ARG_WEIGHTS_LAYER, wl_b},     {DNNL_ARG_WEIGHTS_ITER, wi_b},
-                {DNNL_ARG_BIAS, bias},            {DNNL_ARG_DST_LAYER, y},            {DNNL_ARG_WORKSPACE, ws},
-                {DNNL_ARG_DIFF_DST_LAYER, dy},    {DNNL_ARG_DIFF_SRC_LAYER, dx},      {DNNL_ARG_DIFF_WEIGHTS_LAYER, dwl},
-                {DNNL_ARG_DIFF_WEIGHTS_ITER, dwi}, {DNNL_ARG_DIFF_BIAS, dbias}};
+    bwd_args = {{DNNL_ARG_SRC_LAYER, x},
+                {DNNL_ARG_WEIGHTS_LAYER, wl_b},
+                {DNNL_ARG_WEIGHTS_ITER, wi_b},
+                {DNNL_ARG_BIAS, bias},
+                {DNNL_ARG_DST_LAYER, y},
+                {DNNL_ARG_WORKSPACE, ws},
+                {DNNL_ARG_DIFF_DST_LAYER, dy},
+                {DNNL_ARG_DIFF_SRC_LAYER, dx},
+                {DNNL_ARG_DIFF_WEIGHTS_LAYER, dwl},
+                {DNNL_ARG_DIFF_WEIGHTS_ITER, dwi},
+                {DNNL_ARG_DIFF_BIAS, dbias}};
     fwd_args[DNNL_ARG_SRC_ITER] = bwd_args[DNNL_ARG_SRC_ITER] = h0;
     bwd_args[DNNL_ARG_DIFF_SRC_ITER] = dh0;
     if (kind == kLstm) {
@@ -225,8 +230,7 @@ void fill_uniform(const memory& m, seqgrad::Rng& rng, float lo, float hi) {
 
 // Args: kind, B, T, I, H, threads (as BM_train_step).
 void BM_onednn_train_step(benchmark::State& state) {
-  const int64_t kind = state.range(0), B = state.range(1), T = state.range(2), I = state.range(3),
-                H = state.range(4);
+  const int64_t kind = state.range(0), B = state.range(1), T = state.range(2), I = state.range(3), H = state.range(4);
   ThreadLimit limit(int(state.range(5)));
   TrainStep step(kind, B, T, I, H);
   seqgrad::Rng rng(42);
@@ -344,17 +348,22 @@ int check() {
     for (int64_t t = 0; t < T; ++t)
       for (int64_t b = 0; b < B; ++b)
         for (int64_t i = 0; i < I; ++i)
-          e_dx = std::max(e_dx, double(std::abs(f32(step.dx)[(t * B + b) * I + i] - gx.data<float>()[(b * T + t) * I + i])));
+          e_dx = std::max(e_dx,
+                          double(std::abs(f32(step.dx)[(t * B + b) * I + i] - gx.data<float>()[(b * T + t) * I + i])));
     const double worst = std::max({e_out, e_wl, e_wi, e_b, e_dx, std::abs(dnnl_loss - loss.item())});
     const bool pass = worst < 1e-5;
     ok = ok && pass;
     std::printf("%s: loss %.7f (seqgrad %.7f); max err out %.1e, dW_ih %.1e, dW_hh %.1e, db %.1e, dx %.1e  [%s] %s\n",
-                kind == kLstm ? "lstm" : kind == kGru ? "lbr_gru" : "rnn", dnnl_loss, loss.item(), e_out, e_wl, e_wi,
-                e_b, e_dx, step.formats.c_str(), pass ? "ok" : "MISMATCH");
+                kind == kLstm  ? "lstm"
+                : kind == kGru ? "lbr_gru"
+                               : "rnn",
+                dnnl_loss, loss.item(), e_out, e_wl, e_wi, e_b, e_dx, step.formats.c_str(), pass ? "ok" : "MISMATCH");
   }
   const dnnl_version_t* v = dnnl_version();
   std::printf("oneDNN %d.%d.%d, cpu runtime %s\n", v->major, v->minor, v->patch,
-              v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB" : "other");
+              v->cpu_runtime == DNNL_RUNTIME_OMP   ? "OpenMP"
+              : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB"
+                                                   : "other");
   return ok ? 0 : 1;
 }
 
@@ -364,8 +373,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string(argv[i]) == "--check") return check();
   const dnnl_version_t* v = dnnl_version();
-  benchmark::AddCustomContext("onednn_version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                                                    std::to_string(v->patch));
+  benchmark::AddCustomContext(
+      "onednn_version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   benchmark::AddCustomContext("onednn_cpu_runtime", v->cpu_runtime == DNNL_RUNTIME_OMP   ? "OpenMP"
                                                     : v->cpu_runtime == DNNL_RUNTIME_TBB ? "TBB"
                                                                                          : "other");

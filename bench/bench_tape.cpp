@@ -22,8 +22,8 @@ static void run_tape_chain(benchmark::State& state, bool anomaly_detection) {
     benchmark::DoNotOptimize(x.grad().raw());
   }
   // ops per second, inverted: seconds per op (printed with an SI prefix, e.g. "95n" = 95 ns).
-  state.counters["time_per_op"] = benchmark::Counter(double(ops),
-                                                   benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["time_per_op"] =
+      benchmark::Counter(double(ops), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 static void BM_tape_overhead(benchmark::State& state) { run_tape_chain(state, false); }

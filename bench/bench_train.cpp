@@ -26,8 +26,7 @@ std::unique_ptr<nn::Cell> make_cell(int64_t kind, int64_t I, int64_t H, Rng& rng
 
 // Args: kind, B, T, I, H, threads.
 void BM_train_step(benchmark::State& state) {
-  const int64_t kind = state.range(0), B = state.range(1), T = state.range(2), I = state.range(3),
-                H = state.range(4);
+  const int64_t kind = state.range(0), B = state.range(1), T = state.range(2), I = state.range(3), H = state.range(4);
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism, size_t(state.range(5)));
   Rng rng(42);
   std::unique_ptr<nn::Cell> cell;
@@ -35,8 +34,7 @@ void BM_train_step(benchmark::State& state) {
   if (kind == kBiLstm2)
     stack = std::make_unique<nn::Recurrent>(nn::cell_factory<nn::Lstm>(), I, H, rng,
                                             nn::RecurrentOptions{.num_layers = 2, .bidirectional = true});
-  else
-    cell = make_cell(kind, I, H, rng);
+  else cell = make_cell(kind, I, H, rng);
   const int64_t out_features = kind == kBiLstm2 ? 2 * H : H;
   const Tensor x = Tensor::uniform({B, T, I}, rng, -1, 1);
   const Tensor target = Tensor::uniform({B, T, out_features}, rng, -1, 1);
@@ -44,7 +42,8 @@ void BM_train_step(benchmark::State& state) {
   double loss_value = 0;
   for (auto _ : state) {
     tape.reset();
-    if (stack) stack->zero_grad(); else cell->zero_grad();
+    if (stack) stack->zero_grad();
+    else cell->zero_grad();
     Var xv = tape.constant(x);
     Var out = stack ? stack->forward(xv, rng).output : nn::unroll(*cell, xv).output;
     Var loss = mse(out, tape.constant(target));

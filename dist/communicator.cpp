@@ -38,7 +38,9 @@ Communicator::Communicator() : comm_() {}
 
 Communicator::Communicator(boost::mpi::communicator comm) : comm_(std::move(comm)) {}
 
-Communicator Communicator::self() { return Communicator(boost::mpi::communicator(MPI_COMM_SELF, boost::mpi::comm_attach)); }
+Communicator Communicator::self() {
+  return Communicator(boost::mpi::communicator(MPI_COMM_SELF, boost::mpi::comm_attach));
+}
 
 void Communicator::barrier() const { comm_.barrier(); }
 

@@ -20,9 +20,9 @@ using Environment = boost::mpi::environment;  // one per process: MPI_Init ... M
 
 class Communicator {
  public:
-  Communicator();                                         // MPI_COMM_WORLD
+  Communicator();  // MPI_COMM_WORLD
   explicit Communicator(boost::mpi::communicator comm);
-  static Communicator self();                             // this process alone: a 1-rank world
+  static Communicator self();  // this process alone: a 1-rank world
 
   int rank() const { return comm_.rank(); }
   int size() const { return comm_.size(); }

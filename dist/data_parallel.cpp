@@ -134,11 +134,17 @@ std::string hex(uint64_t v) {
 
 DataParallel::DataParallel(Communicator& comm, nn::Module& model, optim::Optimizer& optimizer,
                            DataParallelOptions options)
-    : comm_(comm), model_(model), optimizer_(optimizer), options_(std::move(options)), params_(model.named_parameters()) {
+    : comm_(comm),
+      model_(model),
+      optimizer_(optimizer),
+      options_(std::move(options)),
+      params_(model.named_parameters()) {
   if (options_.micro_batches <= 0)
-    throw std::invalid_argument("DataParallel: micro_batches must be > 0, got " + std::to_string(options_.micro_batches));
+    throw std::invalid_argument("DataParallel: micro_batches must be > 0, got " +
+                                std::to_string(options_.micro_batches));
   if (options_.digest_every < 0)
-    throw std::invalid_argument("DataParallel: digest_every must be >= 0, got " + std::to_string(options_.digest_every));
+    throw std::invalid_argument("DataParallel: digest_every must be >= 0, got " +
+                                std::to_string(options_.digest_every));
   if (!(options_.max_grad_norm >= 0))
     throw std::invalid_argument("DataParallel: max_grad_norm must be >= 0, got " + optim::num(options_.max_grad_norm));
   check_same_configuration();  // collective: every rank throws the same error
@@ -152,9 +158,9 @@ DataParallel::DataParallel(Communicator& comm, nn::Module& model, optim::Optimiz
 std::string DataParallel::describe() const {
   std::ostringstream out;
   out << "config:\n" << options_.config << "\n";
-  out << "micro_batches " << options_.micro_batches << "\ncombine " << to_string(options_.combine)
-      << "\nmax_grad_norm " << optim::double_to_hex(options_.max_grad_norm) << "\ndigest_every "
-      << options_.digest_every << "\noptimizer " << optimizer_.name() << "\nparameters " << params_.size() << "\n";
+  out << "micro_batches " << options_.micro_batches << "\ncombine " << to_string(options_.combine) << "\nmax_grad_norm "
+      << optim::double_to_hex(options_.max_grad_norm) << "\ndigest_every " << options_.digest_every << "\noptimizer "
+      << optimizer_.name() << "\nparameters " << params_.size() << "\n";
   for (const auto& [name, p] : params_) out << "parameter " << name << " " << p->value.describe() << "\n";
   return out.str();
 }
@@ -163,7 +169,8 @@ void DataParallel::check_same_configuration() const {
   const std::vector<std::string> all = comm_.allgather(describe());
   for (size_t r = 1; r < all.size(); ++r)
     if (all[r] != all[0])
-      throw std::invalid_argument("DataParallel: rank " + std::to_string(r) + "'s configuration differs from rank 0's at " +
+      throw std::invalid_argument("DataParallel: rank " + std::to_string(r) +
+                                  "'s configuration differs from rank 0's at " +
                                   first_difference(all[0], all[r], int(r)));
 }
 
@@ -220,7 +227,8 @@ void DataParallel::check_digests() {
       if (all[r * n + i] != all[i])
         throw std::runtime_error("DataParallel: after step " + std::to_string(steps()) + ", rank " + std::to_string(r) +
                                  "'s parameter '" + params_[i].first + "' differs from rank 0's (digest " +
-                                 hex(all[r * n + i]) + " vs " + hex(all[i]) + "): the ranks no longer train the same model");
+                                 hex(all[r * n + i]) + " vs " + hex(all[i]) +
+                                 "): the ranks no longer train the same model");
 }
 
 }  // namespace seqgrad::dist

@@ -55,11 +55,11 @@ enum class Combine { ordered, allreduce };
 const char* to_string(Combine combine);  // "ordered", "allreduce"
 
 struct DataParallelOptions {
-  int64_t micro_batches = 1;          // m, per rank and step (> 0)
+  int64_t micro_batches = 1;  // m, per rank and step (> 0)
   Combine combine = Combine::ordered;
-  double max_grad_norm = 0;           // > 0: clip the combined gradient to this global L2 norm
-  int64_t digest_every = 100;         // compare parameter digests across ranks after every this many steps (0: never)
-  std::string config = "";            // the run's settings: must be the same text on every rank
+  double max_grad_norm = 0;    // > 0: clip the combined gradient to this global L2 norm
+  int64_t digest_every = 100;  // compare parameter digests across ranks after every this many steps (0: never)
+  std::string config = "";     // the run's settings: must be the same text on every rank
 };
 
 // The seed of global micro-batch `global_index` of step `step`: data and masks drawn from

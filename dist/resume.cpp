@@ -19,7 +19,8 @@ int64_t Resumable::resume() {
     if (steps[r] != steps[0])
       throw std::runtime_error("dist::Resumable::resume: '" + path() + "': rank 0 resumed at step " +
                                std::to_string(int64_t(steps[0])) + " but rank " + std::to_string(r) + " at step " +
-                               std::to_string(int64_t(steps[r])) + "; the checkpoint must be on a file system every rank sees");
+                               std::to_string(int64_t(steps[r])) +
+                               "; the checkpoint must be on a file system every rank sees");
   return step;
 }
 
@@ -30,7 +31,8 @@ bool Resumable::after_step(int64_t steps_done) {
 }
 
 void Resumable::save(int64_t steps_done) {
-  comm_.agree("dist::Resumable::save", [&] { run_.save(steps_done); }, /*only_rank=*/0);
+  comm_.agree(
+      "dist::Resumable::save", [&] { run_.save(steps_done); }, /*only_rank=*/0);
 }
 
 }  // namespace seqgrad::dist

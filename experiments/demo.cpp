@@ -31,8 +31,8 @@ struct Options {
   std::string checkpoint;  // empty: no checkpoints
   // Everything that shapes the run's trajectory, so a checkpoint is never resumed under another.
   std::string config() const {
-    return "steps=" + std::to_string(steps) + " seq_len=" + std::to_string(seq_len) + " hidden=" +
-           std::to_string(hidden) + " seed=" + std::to_string(seed) + " lr=" + std::to_string(lr);
+    return "steps=" + std::to_string(steps) + " seq_len=" + std::to_string(seq_len) +
+           " hidden=" + std::to_string(hidden) + " seed=" + std::to_string(seed) + " lr=" + std::to_string(lr);
   }
 };
 
@@ -41,8 +41,9 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     if (flag == "--help") {
-      std::puts("seqgrad_demo [--steps 4000] [--seq-len 10] [--hidden 32] [--seed 1] [--lr 0.02]\n"
-                "             [--checkpoint FILE] [--checkpoint-every 100]");
+      std::puts(
+          "seqgrad_demo [--steps 4000] [--seq-len 10] [--hidden 32] [--seed 1] [--lr 0.02]\n"
+          "             [--checkpoint FILE] [--checkpoint-every 100]");
       std::exit(0);
     }
     const bool known = flag == "--checkpoint" || flag == "--steps" || flag == "--seq-len" || flag == "--hidden" ||
@@ -59,8 +60,7 @@ Options parse(int argc, char** argv) {
     double v = 0;
     try {
       v = std::stod(value, &used);
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     if (used != value.size() || !(v > 0))
       throw std::invalid_argument("demo: " + flag + " must be a positive number, got '" + value + "'");
     if (flag == "--steps") o.steps = int(v);
@@ -99,7 +99,8 @@ void print_curve(const std::vector<std::pair<int, double>>& curve) {
 // CRC-32 of every parameter's bytes, in name order: equal digests mean bitwise-equal models.
 uint32_t parameter_digest(nn::Module& model) {
   boost::crc_32_type crc;
-  for (auto& [name, p] : model.named_parameters()) crc.process_bytes(p->value.raw(), size_t(p->value.numel()) * (p->value.dtype() == DType::f32 ? 4 : 8));
+  for (auto& [name, p] : model.named_parameters())
+    crc.process_bytes(p->value.raw(), size_t(p->value.numel()) * (p->value.dtype() == DType::f32 ? 4 : 8));
   return crc.checksum();
 }
 
@@ -110,8 +111,8 @@ int main(int argc, char** argv) try {
   Rng rng(opt.seed);
   Regressor model(opt.hidden, rng);
   optim::SGD sgd(model.named_parameters(), {.lr = opt.lr, .momentum = 0.9});
-  std::printf("Elman RNN (H=%d) on the adding problem, T=%d, batch %d, %d steps, seed %llu\n", opt.hidden,
-              opt.seq_len, opt.batch, opt.steps, static_cast<unsigned long long>(opt.seed));
+  std::printf("Elman RNN (H=%d) on the adding problem, T=%d, batch %d, %d steps, seed %llu\n", opt.hidden, opt.seq_len,
+              opt.batch, opt.steps, static_cast<unsigned long long>(opt.seed));
   std::printf("predicting the mean scores MSE ~ 0.167\n");
   Tape tape;
   std::optional<optim::Resumable> resumable;
@@ -133,8 +134,8 @@ int main(int argc, char** argv) try {
     sgd.step();
     losses.push_back(loss.item());
     if (resumable && !resumable->after_step(step + 1)) {
-      std::fprintf(stderr, "demo: stopped by signal %d after step %d; checkpoint %s\n",
-                   optim::Resumable::stop_signal(), step + 1, opt.checkpoint.c_str());
+      std::fprintf(stderr, "demo: stopped by signal %d after step %d; checkpoint %s\n", optim::Resumable::stop_signal(),
+                   step + 1, opt.checkpoint.c_str());
       return 128 + optim::Resumable::stop_signal();
     }
   }

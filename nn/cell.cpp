@@ -24,8 +24,9 @@ void Cell::check_input(const Var& x, const State& state, const char* cell) const
     throw std::invalid_argument(std::string(cell) + ": input " + s.str() + " but the cell expects (B, " +
                                 std::to_string(input_size_) + ")");
   if (!state.h.defined() || !(state.h.shape() == Shape{s[0], hidden_size_}))
-    throw std::invalid_argument(std::string(cell) + ": state h " + (state.h.defined() ? state.h.shape().str() : "undefined") +
-                                " but expected (" + std::to_string(s[0]) + ", " + std::to_string(hidden_size_) + ")");
+    throw std::invalid_argument(std::string(cell) + ": state h " +
+                                (state.h.defined() ? state.h.shape().str() : "undefined") + " but expected (" +
+                                std::to_string(s[0]) + ", " + std::to_string(hidden_size_) + ")");
   if (has_cell_state() && (!state.c.defined() || !(state.c.shape() == state.h.shape())))
     throw std::invalid_argument(std::string(cell) + ": state c missing or not " + state.h.shape().str());
 }

@@ -186,7 +186,8 @@ Checkpoint deserialise_body(const std::string& path, std::string_view body) {
     std::string value = in.str("text '" + name + "'");
     if (!ckpt.texts.emplace(name, std::move(value)).second) fail(path, "corrupted: duplicate text '" + name + "'");
   }
-  if (in.remaining()) fail(path, "corrupted: " + std::to_string(in.remaining()) + " unread bytes at the end of the body");
+  if (in.remaining())
+    fail(path, "corrupted: " + std::to_string(in.remaining()) + " unread bytes at the end of the body");
   return ckpt;
 }
 
@@ -217,7 +218,8 @@ uint64_t check_header(const char* header, uint64_t size, const std::string& path
                    (body_size > UINT64_MAX - 64 ? std::string("an impossible size")
                                                 : std::to_string(kHeaderSize + body_size + kTrailerSize)));
   if (have - body_size > kTrailerSize)
-    fail(path, "corrupted: " + std::to_string(have - body_size - kTrailerSize) + " unexpected bytes after the checksum");
+    fail(path,
+         "corrupted: " + std::to_string(have - body_size - kTrailerSize) + " unexpected bytes after the checksum");
   return body_size;
 }
 
@@ -298,7 +300,8 @@ void get_module(const Checkpoint& ckpt, Module& module, const std::string& prefi
     const std::string key = prefix + name;
     expected.insert(key);
     auto it = ckpt.tensors.find(key);
-    if (it == ckpt.tensors.end()) throw std::invalid_argument("get_module: no tensor '" + key + "' for parameter '" + name + "'");
+    if (it == ckpt.tensors.end())
+      throw std::invalid_argument("get_module: no tensor '" + key + "' for parameter '" + name + "'");
     const Tensor& t = it->second;
     if (!t.defined()) throw std::invalid_argument("get_module: tensor '" + key + "' is undefined");
     if (!(t.shape() == p->value.shape()) || t.dtype() != p->value.dtype())
@@ -346,7 +349,8 @@ void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng) {
   for (int i = 0; i < 5; ++i) {
     const std::string& s = tok[size_t(i) + 1];
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), w[i], 16);
-    if (s.size() != 16 || ec != std::errc() || p != s.data() + s.size()) throw bad("field '" + s + "' is not 16 hex digits");
+    if (s.size() != 16 || ec != std::errc() || p != s.data() + s.size())
+      throw bad("field '" + s + "' is not 16 hex digits");
   }
   if (tok[6] != "0" && tok[6] != "1") throw bad("spare flag '" + tok[6] + "' is not 0 or 1");
   if ((w[0] | w[1] | w[2] | w[3]) == 0) throw bad("all-zero generator state");

@@ -73,9 +73,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   namespace fs = std::filesystem;
   if (path.empty()) throw std::invalid_argument("write_file_atomic: empty path");
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto error = [&](const std::string& what) {
-    return std::runtime_error("cannot write '" + path + "': " + what);
-  };
+  auto error = [&](const std::string& what) { return std::runtime_error("cannot write '" + path + "': " + what); };
 
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (fd.fd < 0) throw error("cannot create temporary file '" + tmp + "': " + errno_text());

@@ -14,7 +14,9 @@ static void require_matrix(const Tensor& t, const char* op) {
 
 void constant(Tensor& t, double value) { t.fill(value); }
 
-void uniform(Tensor& t, Rng& rng, double lo, double hi) { t.copy_from(Tensor::uniform(t.shape(), rng, lo, hi, t.dtype())); }
+void uniform(Tensor& t, Rng& rng, double lo, double hi) {
+  t.copy_from(Tensor::uniform(t.shape(), rng, lo, hi, t.dtype()));
+}
 
 void normal(Tensor& t, Rng& rng, double mean, double stddev) {
   t.copy_from(Tensor::normal(t.shape(), rng, mean, stddev, t.dtype()));
@@ -56,7 +58,8 @@ void orthogonal(Tensor& t, Rng& rng, double gain) {
 
 void identity(Tensor& t, double scale) {
   require_matrix(t, "identity");
-  if (t.shape()[0] != t.shape()[1]) throw std::invalid_argument("identity: needs a square matrix, got " + t.shape().str());
+  if (t.shape()[0] != t.shape()[1])
+    throw std::invalid_argument("identity: needs a square matrix, got " + t.shape().str());
   t.fill(0.0);
   for (int64_t i = 0; i < t.shape()[0]; ++i) t.set({i, i}, scale);
 }

@@ -195,7 +195,9 @@ class Parser {
       }
       if (at_end()) error("unterminated string");
       switch (const char e = s_[pos_++]) {
-        case '"': case '\\': case '/': out += e; break;
+        case '"':
+        case '\\':
+        case '/': out += e; break;
         case 'b': out += '\b'; break;
         case 'f': out += '\f'; break;
         case 'n': out += '\n'; break;
@@ -274,7 +276,10 @@ std::string Json::display() const {
 
 JsonError::JsonError(std::string p, int64_t l, int64_t c, size_t b)
     : std::runtime_error(p + " at line " + std::to_string(l) + ", column " + std::to_string(c)),
-      problem(std::move(p)), line(l), column(c), byte(b) {}
+      problem(std::move(p)),
+      line(l),
+      column(c),
+      byte(b) {}
 
 Json parse_json(std::string_view text, const JsonOptions& options) { return Parser(text, options).document(); }
 

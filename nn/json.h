@@ -22,11 +22,11 @@ struct Json {
   std::vector<std::pair<std::string, Json>> members;  // object, in file order
   int64_t line = 1;                                   // where the value starts (from 1)
 
-  Json();  // out of line: clang needs Json complete for the vector of pairs
-  double number() const;                           // throws unless a number
-  const Json* find(std::string_view key) const;    // object member or nullptr
-  const char* kind_name() const;                   // "null", "boolean", ..., "object"
-  std::string display() const;                     // number/string text, true/false/null, or compact JSON
+  Json();                                        // out of line: clang needs Json complete for the vector of pairs
+  double number() const;                         // throws unless a number
+  const Json* find(std::string_view key) const;  // object member or nullptr
+  const char* kind_name() const;                 // "null", "boolean", ..., "object"
+  std::string display() const;                   // number/string text, true/false/null, or compact JSON
 };
 
 // A syntax error: `problem` (e.g. "expected '}', found 'x'", or "... but the file ends": the texts

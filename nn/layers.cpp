@@ -10,7 +10,8 @@
 namespace seqgrad::nn {
 
 static void require_positive(int64_t v, const char* what, const char* layer) {
-  if (v <= 0) throw std::invalid_argument(std::string(layer) + ": " + what + " must be positive, got " + std::to_string(v));
+  if (v <= 0)
+    throw std::invalid_argument(std::string(layer) + ": " + what + " must be positive, got " + std::to_string(v));
 }
 
 Linear::Linear(int64_t in_features, int64_t out_features, Rng& rng, bool has_bias) {

@@ -26,7 +26,7 @@ State Lstm::step(const Var& x, const State& s) {
   check_input(x, s, "Lstm");
   Tape& tape = x.tape();
   Var z = affine(x, weight_ih.var(tape), s.h, weight_hh.var(tape), bias.var(tape));  // (B, 4H)
-  auto [i, f, g, o] = chunk<4>(z, 1);                                                 // each (B, H)
+  auto [i, f, g, o] = chunk<4>(z, 1);                                                // each (B, H)
   Var c = sigmoid(f) * s.c + sigmoid(i) * tanh(g);
   return {sigmoid(o) * tanh(c), c};
 }

@@ -27,8 +27,7 @@ void Parameter::use(const Var& v) {
 void Parameter::zero_grad() {
   if (!grad.defined() || !(grad.shape() == value.shape()) || grad.dtype() != value.dtype())
     grad = Tensor::zeros(value.shape(), value.dtype());
-  else
-    grad.fill(0.0);  // in place: a tape bound to this parameter keeps sharing the storage
+  else grad.fill(0.0);  // in place: a tape bound to this parameter keeps sharing the storage
 }
 
 void Parameter::to(DType dtype) {
@@ -39,7 +38,8 @@ void Parameter::to(DType dtype) {
 
 static void check_name(const std::string& name, const char* what) {
   if (name.empty() || name.find('.') != std::string::npos)
-    throw std::invalid_argument(std::string("Module: ") + what + " name '" + name + "' must be non-empty and contain no '.'");
+    throw std::invalid_argument(std::string("Module: ") + what + " name '" + name +
+                                "' must be non-empty and contain no '.'");
 }
 
 Parameter& Module::register_parameter(std::string name, Parameter& p) {

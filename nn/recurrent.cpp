@@ -18,8 +18,8 @@ std::string str(int64_t v) { return std::to_string(v); }
 
 void check_probability(double p, bool allow_one, const char* what) {
   if (!(p >= 0 && (allow_one ? p <= 1 : p < 1)))
-    throw std::invalid_argument(std::string("Regularization: ") + what + " must be in [0, " + (allow_one ? "1]" : "1)") +
-                                ", got " + std::to_string(p));
+    throw std::invalid_argument(std::string("Regularization: ") + what + " must be in [0, " +
+                                (allow_one ? "1]" : "1)") + ", got " + std::to_string(p));
 }
 
 void check_regularization(const Regularization& r) {
@@ -64,8 +64,7 @@ double frobenius(const Tensor& g) {
 
 }  // namespace
 
-UnrollMasks draw_masks(const Cell& cell, int64_t batch, int64_t steps, const Regularization& r, Rng& rng,
-                       DType dtype) {
+UnrollMasks draw_masks(const Cell& cell, int64_t batch, int64_t steps, const Regularization& r, Rng& rng, DType dtype) {
   check_regularization(r);
   const int64_t I = cell.input_size(), H = cell.hidden_size();
   UnrollMasks m;
@@ -86,8 +85,7 @@ namespace {
 // Throws unless x is a non-empty (B, T, F) with F = the cell's input size and lengths are B values in 1..T.
 void check_unroll_input(const Cell& cell, const Var& x, std::span<const int64_t> lengths) {
   if (!x.defined()) throw std::invalid_argument("unroll: input x is undefined");
-  if (x.rank() != 3)
-    throw std::invalid_argument("unroll: input must be (B, T, F), got " + x.shape().str());
+  if (x.rank() != 3) throw std::invalid_argument("unroll: input must be (B, T, F), got " + x.shape().str());
   const int64_t B = x.size(0), T = x.size(1);
   if (x.size(2) != cell.input_size())
     throw std::invalid_argument("unroll: input " + x.shape().str() + " has " + str(x.size(2)) +
@@ -130,7 +128,7 @@ struct StepMasks {
   const UnrollMasks* masks = nullptr;  // given or drawn; null in eval mode or without regularisation
   Var input, state;                    // dropout masks as tape constants, (B, I) and (B, H); undefined = none
   bool zone_h = false, zone_c = false;
-  bool training = false;               // zoneout by masks (training) or by its expectation (eval)
+  bool training = false;  // zoneout by masks (training) or by its expectation (eval)
   double zoneout_h = 0, zoneout_c = 0;
 };
 
@@ -148,7 +146,8 @@ StepMasks step_masks(const Cell& cell, const Var& x, const UnrollOptions& o, Unr
     m.masks = o.masks;
   } else if (m.training && reg.any()) {
     if (!o.rng)
-      throw std::invalid_argument("unroll: training with dropout/zoneout needs an Rng (UnrollOptions::rng) or fixed masks");
+      throw std::invalid_argument(
+          "unroll: training with dropout/zoneout needs an Rng (UnrollOptions::rng) or fixed masks");
     drawn = draw_masks(cell, B, T, reg, *o.rng, dt);
     m.masks = &drawn;
   }
@@ -267,7 +266,8 @@ Recurrent::Recurrent(const CellFactory& make_cell, int64_t input_size, int64_t h
   if (input_size <= 0 || hidden_size <= 0)
     throw std::invalid_argument("Recurrent: input_size and hidden_size must be positive, got " + str(input_size) +
                                 " and " + str(hidden_size));
-  if (options.num_layers < 1) throw std::invalid_argument("Recurrent: num_layers must be >= 1, got " + str(options.num_layers));
+  if (options.num_layers < 1)
+    throw std::invalid_argument("Recurrent: num_layers must be >= 1, got " + str(options.num_layers));
   if (!(options.dropout >= 0 && options.dropout < 1))
     throw std::invalid_argument("Recurrent: dropout must be in [0, 1), got " + std::to_string(options.dropout));
   check_regularization(options.regularization);

@@ -39,8 +39,7 @@ struct UnrollMasks {
   std::vector<Tensor> zoneout_h, zoneout_c;  // T masks (B, H) indexed by time: 1 = keep h_{t−1}
 };
 // Draws, in this order: input, state, then per step t = 0..T−1 zoneout_h[t], zoneout_c[t].
-UnrollMasks draw_masks(const Cell& cell, int64_t batch, int64_t steps, const Regularization& r, Rng& rng,
-                       DType dtype);
+UnrollMasks draw_masks(const Cell& cell, int64_t batch, int64_t steps, const Regularization& r, Rng& rng, DType dtype);
 
 // ---- unroll --------------------------------------------------------------------------------
 
@@ -56,10 +55,10 @@ struct UnrollOptions {
 };
 
 struct UnrollResult {
-  Var output;              // (B, T, H): h_t at real steps, zeros past each length
-  std::vector<Var> h, c;   // the carried state after step t, indexed by TIME t (also when reversed);
-                           // c empty for cells without a cell state
-  State final;             // (B, H) each: the state at each row's last real step
+  Var output;             // (B, T, H): h_t at real steps, zeros past each length
+  std::vector<Var> h, c;  // the carried state after step t, indexed by TIME t (also when reversed);
+                          // c empty for cells without a cell state
+  State final;            // (B, H) each: the state at each row's last real step
 };
 
 // Runs `cell` over x (B, T, F). `initial` defaults to zeros (h and c both, or neither).
@@ -79,7 +78,7 @@ CellFactory cell_factory(Args... args) {
 struct RecurrentOptions {
   int64_t num_layers = 1;
   bool bidirectional = false;
-  double dropout = 0;              // elementwise, on each layer's output except the last (as PyTorch)
+  double dropout = 0;                  // elementwise, on each layer's output except the last (as PyTorch)
   Regularization regularization = {};  // inside every layer and direction, each drawing its own masks
 };
 
@@ -121,8 +120,8 @@ class Recurrent : public Module {
 struct StateValues {
   Tensor h, c;
 };
-StateValues values_of(const State& s);                  // copies (clones) the values
-State constants_of(Tape& tape, const StateValues& v);   // re-enters them as constants (no gradient)
+StateValues values_of(const State& s);                 // copies (clones) the values
+State constants_of(Tape& tape, const StateValues& v);  // re-enters them as constants (no gradient)
 
 // Builds the input (B, end − start, F) of steps [start, end) on `tape` (e.g. an embedding lookup).
 using ChunkInput = std::function<Var(Tape& tape, int64_t start, int64_t end)>;

@@ -72,10 +72,10 @@ Entry interpret_entry(const std::string& name, const Json& v, uint64_t data_size
   if (dtype->text == "F32") e.dtype = DType::f32;
   else if (dtype->text == "F64") e.dtype = DType::f64;
   else {
-    static const char* known[] = {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
-                                  "I32",  "U32", "I64", "U64"};
-    bool is_known = std::find_if(std::begin(known), std::end(known),
-                                 [&](const char* k) { return dtype->text == k; }) != std::end(known);
+    static const char* known[] = {"BOOL", "U8",   "I8",  "F8_E5M2", "F8_E4M3", "I16", "U16",
+                                  "F16",  "BF16", "I32", "U32",     "I64",     "U64"};
+    bool is_known = std::find_if(std::begin(known), std::end(known), [&](const char* k) { return dtype->text == k; }) !=
+                    std::end(known);
     fail(what, t + ": " + (is_known ? "unsupported" : "unknown") + " dtype '" + dtype->text +
                    "' (seqgrad reads F32 and F64)");
   }
@@ -101,8 +101,8 @@ Entry interpret_entry(const std::string& name, const Json& v, uint64_t data_size
                    "] out of range for a data section of " + std::to_string(data_size) + " bytes" +
                    (e.end > data_size ? " (truncated file?)" : ""));
   if (overflow || e.end - e.begin != nbytes)
-    fail(what, t + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " +
-                   e.shape.str() + " " + dtype->text + " needs " + (overflow ? "more" : std::to_string(nbytes)));
+    fail(what, t + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " + e.shape.str() +
+                   " " + dtype->text + " needs " + (overflow ? "more" : std::to_string(nbytes)));
   return e;
 }
 
@@ -116,16 +116,16 @@ void check_tiling(const std::vector<Entry>& entries, uint64_t data_size, const s
   uint64_t at = 0;
   const Entry* prev = nullptr;
   for (const Entry* e : order) {
-    if (e->begin < at)
-      fail(what, "tensors '" + prev->name + "' and '" + e->name + "' overlap in the data section");
+    if (e->begin < at) fail(what, "tensors '" + prev->name + "' and '" + e->name + "' overlap in the data section");
     if (e->begin > at)
-      fail(what, "gap of " + std::to_string(e->begin - at) + " bytes before tensor '" + e->name + "' in the data section");
+      fail(what,
+           "gap of " + std::to_string(e->begin - at) + " bytes before tensor '" + e->name + "' in the data section");
     at = e->end;
     prev = e;
   }
   if (at != data_size)
-    fail(what, "the data section has " + std::to_string(data_size) + " bytes but the tensors cover " +
-                   std::to_string(at));
+    fail(what,
+         "the data section has " + std::to_string(data_size) + " bytes but the tensors cover " + std::to_string(at));
 }
 
 Header interpret(const Json& root, uint64_t data_size, const std::string& what) {
@@ -342,9 +342,9 @@ void validate_layers(const std::map<LayerKey, LayerTensors>& layers, TorchRnn ki
       return std::invalid_argument(std::string(op) + ": tensor '" + name + "' " + msg);
     };
     if (key.first != expected_layer && !(key.second && key.first == expected_layer - 1))
-      throw err(l.w_ih_name.empty() ? l.w_hh_name : l.w_ih_name,
-                "belongs to layer " + std::to_string(key.first) + " but layer " + std::to_string(expected_layer) +
-                    " is missing");
+      throw err(l.w_ih_name.empty() ? l.w_hh_name : l.w_ih_name, "belongs to layer " + std::to_string(key.first) +
+                                                                     " but layer " + std::to_string(expected_layer) +
+                                                                     " is missing");
     if (!key.second) expected_layer = key.first + 1;
     if (key.second != false && !bidir) throw err(l.w_hh_name, "is a reverse direction, but layer 0 has none");
     if (!key.second && bidir && !layers.count({key.first, true}))
@@ -363,7 +363,8 @@ void validate_layers(const std::map<LayerKey, LayerTensors>& layers, TorchRnn ki
       dtype = whh.dtype();
     }
     if (whh.size(1) != H)
-      throw err(l.w_hh_name, "has hidden size " + std::to_string(whh.size(1)) + " but layer 0 has " + std::to_string(H));
+      throw err(l.w_hh_name,
+                "has hidden size " + std::to_string(whh.size(1)) + " but layer 0 has " + std::to_string(H));
     const Tensor& wih = l.weight_ih;
     int64_t I_expected = key.first == 0 ? -1 : H * (bidir ? 2 : 1);
     if (wih.rank() != 2 || wih.size(0) != G * H || (I_expected >= 0 && wih.size(1) != I_expected))
@@ -415,7 +416,9 @@ std::map<std::string, Tensor> to_pytorch_rnn(const std::map<std::string, Tensor>
     else if (key && param == "bias_hn" && kind == TorchRnn::gru) l.bias_hn = t, l.bias_hn_name = name;
     else
       throw std::invalid_argument(std::string(op) + ": tensor '" + name + "' is not a " +
-                                  (kind == TorchRnn::gru ? "GRU" : kind == TorchRnn::lstm ? "LSTM" : "RNN") +
+                                  (kind == TorchRnn::gru    ? "GRU"
+                                   : kind == TorchRnn::lstm ? "LSTM"
+                                                            : "RNN") +
                                   " layer parameter (expected " + prefix + "l<k>[_reverse].weight_ih|weight_hh|bias" +
                                   (kind == TorchRnn::gru ? "|bias_hn)" : ")"));
   }
@@ -501,10 +504,10 @@ LayerTensors layer_from_torch(TorchLayer& r, const LayerKey& key, TorchRnn kind,
     throw std::invalid_argument(std::string(op) + ": tensor '" + (r.b_ih.defined() ? r.n_bhh : r.n_bih) +
                                 "' is missing (PyTorch has both biases or neither)");
   for (auto [t, name] : {std::pair{&r.b_ih, &r.n_bih}, std::pair{&r.b_hh, &r.n_bhh}})
-    if (t->defined() && (t->rank() != 1 || t->dtype() != r.w_hh.dtype() ||
-                         (r.w_hh.rank() == 2 && t->size(0) != r.w_hh.size(0))))
-      throw std::invalid_argument(std::string(op) + ": tensor '" + *name + "' is " + t->describe() +
-                                  ", expected " + dtype_name(r.w_hh.dtype()) + " (" +
+    if (t->defined() &&
+        (t->rank() != 1 || t->dtype() != r.w_hh.dtype() || (r.w_hh.rank() == 2 && t->size(0) != r.w_hh.size(0))))
+      throw std::invalid_argument(std::string(op) + ": tensor '" + *name + "' is " + t->describe() + ", expected " +
+                                  dtype_name(r.w_hh.dtype()) + " (" +
                                   (r.w_hh.rank() == 2 ? std::to_string(r.w_hh.size(0)) : std::string("G·H")) + ")");
   LayerTensors l;
   l.weight_ih = r.w_ih, l.w_ih_name = r.n_ih;
@@ -517,9 +520,9 @@ LayerTensors layer_from_torch(TorchLayer& r, const LayerKey& key, TorchRnn kind,
     if (kind == TorchRnn::gru) l.bias_hn = Tensor::zeros(Shape{GH / G}, r.w_hh.dtype());
     if (r.b_ih.defined() && GH == G * H) {
       if (kind == TorchRnn::gru) {
-        copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, 2 * H);  // r, z: b_i + b_h
+        copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, 2 * H);      // r, z: b_i + b_h
         copy_sum(l.bias, 2 * H, r.b_ih, 2 * H, nullptr, 0, H);  // n: b_in
-        copy_sum(l.bias_hn, 0, r.b_hh, 2 * H, nullptr, 0, H);  // b_hn stays inside r ⊙ (·)
+        copy_sum(l.bias_hn, 0, r.b_hh, 2 * H, nullptr, 0, H);   // b_hn stays inside r ⊙ (·)
       } else {
         copy_sum(l.bias, 0, r.b_ih, 0, &r.b_hh, 0, GH);
       }

@@ -17,7 +17,8 @@ void validate(const AdagradOptions& o, const std::string& where);
 
 class Adagrad : public OptimizerOf<AdagradOptions> {
  public:
-  Adagrad(const NamedParameters& params, const AdagradOptions& options = {}, const std::vector<ParamGroup>& groups = {});
+  Adagrad(const NamedParameters& params, const AdagradOptions& options = {},
+          const std::vector<ParamGroup>& groups = {});
 
  protected:
   void update(Slot& slot) override;

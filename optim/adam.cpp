@@ -34,7 +34,12 @@ Adam::Adam(const char* name, const NamedParameters& params, const AdamOptions& o
     : OptimizerOf(name, params, options, groups), decoupled_(decoupled) {}
 
 static AdamOptions adam_options(const AdamWOptions& o) {
-  return {.lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay, .amsgrad = o.amsgrad};
+  return {.lr = o.lr,
+          .beta1 = o.beta1,
+          .beta2 = o.beta2,
+          .eps = o.eps,
+          .weight_decay = o.weight_decay,
+          .amsgrad = o.amsgrad};
 }
 
 AdamW::AdamW(const NamedParameters& params, const AdamWOptions& options, const std::vector<ParamGroup>& groups)

@@ -29,8 +29,8 @@ class Adam : public OptimizerOf<AdamOptions> {
   Adam(const NamedParameters& params, const AdamOptions& options = {}, const std::vector<ParamGroup>& groups = {});
 
  protected:
-  Adam(const char* name, const NamedParameters& params, const AdamOptions& options, const std::vector<ParamGroup>& groups,
-       bool decoupled);
+  Adam(const char* name, const NamedParameters& params, const AdamOptions& options,
+       const std::vector<ParamGroup>& groups, bool decoupled);
   void update(Slot& slot) override;
   std::vector<std::string> state_names(size_t group) const override;
 

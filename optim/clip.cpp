@@ -38,10 +38,17 @@ double max_nan(double a, double b) { return (b > a || b != b) ? b : a; }  // NaN
 double grad_power_sum(const Tensor& g, double p) {
   return dispatch(g.dtype(), [&]<typename T>(T) {
     const T* x = g.data<T>();
-    if (std::isinf(p)) return blocked_reduce(x, g.numel(), [](double v) { return std::fabs(v); }, max_nan);
-    if (p == 2) return blocked_reduce(x, g.numel(), [](double v) { return v * v; }, add);
-    if (p == 1) return blocked_reduce(x, g.numel(), [](double v) { return std::fabs(v); }, add);
-    return blocked_reduce(x, g.numel(), [p](double v) { return std::pow(std::fabs(v), p); }, add);
+    if (std::isinf(p))
+      return blocked_reduce(
+          x, g.numel(), [](double v) { return std::fabs(v); }, max_nan);
+    if (p == 2)
+      return blocked_reduce(
+          x, g.numel(), [](double v) { return v * v; }, add);
+    if (p == 1)
+      return blocked_reduce(
+          x, g.numel(), [](double v) { return std::fabs(v); }, add);
+    return blocked_reduce(
+        x, g.numel(), [p](double v) { return std::pow(std::fabs(v), p); }, add);
   });
 }
 
@@ -57,7 +64,8 @@ bool all_finite(const Tensor& g) {
 }  // namespace
 
 double grad_norm(const NamedParameters& params, double norm_type) {
-  if (!(norm_type > 0)) throw std::invalid_argument("grad_norm: invalid norm_type = " + num(norm_type) + " (must be > 0 or inf)");
+  if (!(norm_type > 0))
+    throw std::invalid_argument("grad_norm: invalid norm_type = " + num(norm_type) + " (must be > 0 or inf)");
   double total = 0;
   for (const auto& [_, p] : params) {
     if (!p || !p->grad.defined()) continue;
@@ -83,8 +91,8 @@ double clip_grad_norm(const NamedParameters& params, double max_norm, double nor
           first = name;
           break;
         }
-      throw std::domain_error("clip_grad_norm: the total gradient norm of order " + num(norm_type) + " is " + num(norm) +
-                              "; first parameter with a non-finite gradient: '" + first + "'");
+      throw std::domain_error("clip_grad_norm: the total gradient norm of order " + num(norm_type) + " is " +
+                              num(norm) + "; first parameter with a non-finite gradient: '" + first + "'");
     }
     return norm;
   }
@@ -154,12 +162,14 @@ void ClipStats::load(const nn::Checkpoint& ckpt, const std::string& prefix) {
   auto it = ckpt.tensors.find(prefix + "norms");
   if (it != ckpt.tensors.end()) {
     if (it->second.dtype() != DType::f64 || it->second.rank() != 1)
-      throw std::invalid_argument("ClipStats: '" + prefix + "norms' is " + it->second.describe() + ", expected f64 (n)");
+      throw std::invalid_argument("ClipStats: '" + prefix + "norms' is " + it->second.describe() +
+                                  ", expected f64 (n)");
     const double* d = it->second.data<double>();
     h.assign(d, d + it->second.numel());
   }
   if (int64_t(h.size()) != c)
-    throw std::invalid_argument("ClipStats: " + std::to_string(h.size()) + " norms saved for " + std::to_string(c) + " calls");
+    throw std::invalid_argument("ClipStats: " + std::to_string(h.size()) + " norms saved for " + std::to_string(c) +
+                                " calls");
   calls = c, clipped = k, nonfinite = nf, norms = std::move(h);
 }
 

@@ -14,9 +14,9 @@
 namespace seqgrad::optim {
 
 struct ClipStats {
-  int64_t calls = 0;      // clip_grad_norm calls recorded
-  int64_t clipped = 0;    // calls that rescaled the gradients
-  int64_t nonfinite = 0;  // calls whose norm was inf or NaN (gradients left untouched)
+  int64_t calls = 0;          // clip_grad_norm calls recorded
+  int64_t clipped = 0;        // calls that rescaled the gradients
+  int64_t nonfinite = 0;      // calls whose norm was inf or NaN (gradients left untouched)
   std::vector<double> norms;  // the pre-clip norm of every call, in order
 
   void record(double norm, bool was_clipped);

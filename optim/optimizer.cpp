@@ -61,7 +61,8 @@ void check_positive(double v, const char* key, const std::string& where) {
   if (!(v > 0) || !std::isfinite(v)) invalid(where, key, v, "finite and > 0");
 }
 void check_unit(double v, const char* key, const std::string& where, bool one_allowed) {
-  if (!(v >= 0) || (one_allowed ? !(v <= 1) : !(v < 1))) invalid(where, key, v, one_allowed ? "in [0, 1]" : "in [0, 1)");
+  if (!(v >= 0) || (one_allowed ? !(v <= 1) : !(v < 1)))
+    invalid(where, key, v, one_allowed ? "in [0, 1]" : "in [0, 1)");
 }
 bool set_flag(bool& flag, double value, const char* key, const std::string& where) {
   if (value != 0 && value != 1) invalid(where, key, value, "0 or 1");
@@ -151,7 +152,8 @@ void Optimizer::save_state(nn::Checkpoint& ckpt, const std::string& prefix) cons
   ckpt.texts[prefix + "type"] = name_;
   ckpt.texts[prefix + "steps"] = std::to_string(steps_);
   ckpt.texts[prefix + "lr"] = double_to_hex(base_lr_);
-  for (size_t g = 0; g < num_groups(); ++g) ckpt.texts[prefix + "lr/" + std::to_string(g)] = double_to_hex(get_group_lr(g));
+  for (size_t g = 0; g < num_groups(); ++g)
+    ckpt.texts[prefix + "lr/" + std::to_string(g)] = double_to_hex(get_group_lr(g));
   for (const Slot& s : slots_) {
     if (s.step == 0) continue;
     ckpt.texts[prefix + "step/" + s.name] = std::to_string(s.step);

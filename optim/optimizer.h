@@ -58,7 +58,7 @@ class Optimizer {
   size_t group_of(const std::string& param_name) const;
 
   const std::string& name() const { return name_; }  // "SGD", "Adam", ...
-  int64_t steps() const { return steps_; }            // step() calls so far: the schedule position
+  int64_t steps() const { return steps_; }           // step() calls so far: the schedule position
 
   // State under "<prefix><state>/<param name>" tensors (cloned: a snapshot) and texts
   // "<prefix>type", "<prefix>steps", "<prefix>step/<param name>", "<prefix>lr", "<prefix>lr/<group>"
@@ -121,7 +121,8 @@ class OptimizerOf : public Optimizer {
       Options o = defaults;
       const std::string where = this->name() + ": group " + std::to_string(g);
       for (const auto& [key, value] : group_overrides_[g])
-        if (!set_option(o, key, value, where)) fail("group " + std::to_string(g) + ": unknown option '" + key + "' = " + num(value));
+        if (!set_option(o, key, value, where))
+          fail("group " + std::to_string(g) + ": unknown option '" + key + "' = " + num(value));
       validate(o, where);
       options_.push_back(o);
     }
@@ -135,7 +136,7 @@ class OptimizerOf : public Optimizer {
 
 // Shared option checks, throwing "<where>: invalid <key> = <value> (must be ...)".
 void check_lr(double lr, const std::string& where);
-void check_at_least(double v, double lo, const char* key, const std::string& where);            // v >= lo
+void check_at_least(double v, double lo, const char* key, const std::string& where);             // v >= lo
 void check_positive(double v, const char* key, const std::string& where);                        // v > 0
 void check_unit(double v, const char* key, const std::string& where, bool one_allowed = false);  // [0, 1) or [0, 1]
 bool set_flag(bool& flag, double value, const char* key, const std::string& where);              // 0 or 1

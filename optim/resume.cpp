@@ -54,7 +54,11 @@ std::string first_difference(const std::string& saved, const std::string& curren
 
 Resumable::Resumable(std::string path, nn::Module& model, Optimizer& optimizer,
                      std::vector<std::pair<std::string, Rng*>> rngs, ResumeOptions options)
-    : path_(std::move(path)), model_(model), optimizer_(optimizer), rngs_(std::move(rngs)), options_(std::move(options)) {
+    : path_(std::move(path)),
+      model_(model),
+      optimizer_(optimizer),
+      rngs_(std::move(rngs)),
+      options_(std::move(options)) {
   if (path_.empty()) throw std::invalid_argument("Resumable: empty checkpoint path");
   if (options_.every <= 0)
     throw std::invalid_argument("Resumable: 'every' must be > 0, got " + std::to_string(options_.every));

@@ -27,17 +27,17 @@
 namespace seqgrad::optim {
 
 struct ResumeOptions {
-  int64_t every = 100;                  // checkpoint after every this many steps (> 0)
-  bool handle_stop_signals = true;      // SIGINT/SIGTERM: checkpoint at the next step, then stop
-                                        // (installed while any Resumable lives; the flag is reset
-                                        // when the first one installs them)
-  std::string config = "";              // the run's configuration; a resume under another one throws
+  int64_t every = 100;              // checkpoint after every this many steps (> 0)
+  bool handle_stop_signals = true;  // SIGINT/SIGTERM: checkpoint at the next step, then stop
+                                    // (installed while any Resumable lives; the flag is reset
+                                    // when the first one installs them)
+  std::string config = "";          // the run's configuration; a resume under another one throws
 };
 
 class Resumable {
  public:
-  Resumable(std::string path, nn::Module& model, Optimizer& optimizer,
-            std::vector<std::pair<std::string, Rng*>> rngs, ResumeOptions options = {});
+  Resumable(std::string path, nn::Module& model, Optimizer& optimizer, std::vector<std::pair<std::string, Rng*>> rngs,
+            ResumeOptions options = {});
   ~Resumable();  // restores the previous signal handlers
   Resumable(const Resumable&) = delete;
   Resumable& operator=(const Resumable&) = delete;
@@ -62,8 +62,8 @@ class Resumable {
   static int stop_signal();
 
  private:
-  nn::Checkpoint capture() const;              // model, optimiser and Rngs
-  void restore(const nn::Checkpoint& ckpt);    // their inverse
+  nn::Checkpoint capture() const;            // model, optimiser and Rngs
+  void restore(const nn::Checkpoint& ckpt);  // their inverse
   std::string path_;
   nn::Module& model_;
   Optimizer& optimizer_;

@@ -52,7 +52,8 @@ void RMSprop::update(Slot& s) {
     T* pb = buf.defined() ? buf.data<T>() : nullptr;
     T* pg = gavg.defined() ? gavg.data<T>() : nullptr;
     const T* dp = grad.data<T>();
-    const T lr = T(o.lr), wd = T(o.weight_decay), a = T(o.alpha), ca = T(1 - o.alpha), eps = T(o.eps), mu = T(o.momentum);
+    const T lr = T(o.lr), wd = T(o.weight_decay), a = T(o.alpha), ca = T(1 - o.alpha), eps = T(o.eps),
+            mu = T(o.momentum);
     kernels::parallel_chunks(value.numel(), kernels::kElementGrain, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) {
         T g = dp[i];

@@ -18,7 +18,8 @@ void validate(const RmspropOptions& o, const std::string& where);
 
 class RMSprop : public OptimizerOf<RmspropOptions> {
  public:
-  RMSprop(const NamedParameters& params, const RmspropOptions& options = {}, const std::vector<ParamGroup>& groups = {});
+  RMSprop(const NamedParameters& params, const RmspropOptions& options = {},
+          const std::vector<ParamGroup>& groups = {});
 
  protected:
   void update(Slot& slot) override;

@@ -73,7 +73,9 @@ Schedule linear_warmup(int64_t warmup, Schedule after) {
 // ---- ReduceOnPlateau ----------------------------------------------------------------------------
 
 ReduceOnPlateau::ReduceOnPlateau(double lr, PlateauOptions o)
-    : o_(o), lr_(lr), best_(o.maximize ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity()) {
+    : o_(o),
+      lr_(lr),
+      best_(o.maximize ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity()) {
   const std::string w = "ReduceOnPlateau";
   check_lr(lr, w);
   require(o.factor > 0 && o.factor < 1, w, "factor", o.factor, "in (0, 1)");
@@ -127,7 +129,8 @@ void ReduceOnPlateau::save(nn::Checkpoint& ckpt, const std::string& prefix) cons
 void ReduceOnPlateau::load(const nn::Checkpoint& ckpt, const std::string& prefix) {
   auto text = [&](const char* key) -> const std::string& {
     auto it = ckpt.texts.find(prefix + key);
-    if (it == ckpt.texts.end()) throw std::invalid_argument("ReduceOnPlateau: checkpoint has no '" + prefix + key + "'");
+    if (it == ckpt.texts.end())
+      throw std::invalid_argument("ReduceOnPlateau: checkpoint has no '" + prefix + key + "'");
     return it->second;
   };
   auto count = [&](const char* key) {

@@ -24,14 +24,14 @@ Schedule cosine(double lr, int64_t period, double min_lr = 0);
 Schedule linear_warmup(int64_t warmup, Schedule after);
 
 struct PlateauOptions {
-  bool maximize = false;     // the metric should go up (accuracy) rather than down (loss)
-  double factor = 0.1;       // lr ← max(lr·factor, min_lr), factor in (0, 1)
-  int64_t patience = 10;     // bad metrics tolerated before reducing
-  double threshold = 1e-4;   // improvement needed to count as better
-  bool relative = true;      // threshold relative (best·(1 ∓ threshold)) or absolute (best ∓ threshold)
-  int64_t cooldown = 0;      // metrics ignored after a reduction
+  bool maximize = false;    // the metric should go up (accuracy) rather than down (loss)
+  double factor = 0.1;      // lr ← max(lr·factor, min_lr), factor in (0, 1)
+  int64_t patience = 10;    // bad metrics tolerated before reducing
+  double threshold = 1e-4;  // improvement needed to count as better
+  bool relative = true;     // threshold relative (best·(1 ∓ threshold)) or absolute (best ∓ threshold)
+  int64_t cooldown = 0;     // metrics ignored after a reduction
   double min_lr = 0;
-  double eps = 1e-8;         // reductions smaller than this are skipped
+  double eps = 1e-8;  // reductions smaller than this are skipped
 };
 
 // torch.optim.lr_scheduler.ReduceLROnPlateau: feed it the metric after each evaluation.

@@ -21,8 +21,8 @@ void validate(const SgdOptions& o, const std::string& where) {
   check_unit(o.dampening, "dampening", where, /*one_allowed=*/true);
   check_at_least(o.weight_decay, 0, "weight_decay", where);
   if (o.nesterov && (o.momentum == 0 || o.dampening != 0))
-    throw std::invalid_argument(where + ": nesterov needs momentum > 0 and dampening = 0 (momentum = " + num(o.momentum) +
-                                ", dampening = " + num(o.dampening) + ")");
+    throw std::invalid_argument(where + ": nesterov needs momentum > 0 and dampening = 0 (momentum = " +
+                                num(o.momentum) + ", dampening = " + num(o.dampening) + ")");
 }
 
 SGD::SGD(const NamedParameters& params, const SgdOptions& options, const std::vector<ParamGroup>& groups)

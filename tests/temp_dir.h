@@ -4,11 +4,11 @@
 
 #include <unistd.h>
 
+#include <oneapi/tbb/global_control.h>
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
-#include <oneapi/tbb/global_control.h>
 #include <string>
 #include <system_error>
 #include <vector>

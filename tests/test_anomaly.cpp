@@ -66,9 +66,9 @@ TEST_CASE("anomaly: a non-finite gradient names the backward that produced it", 
     OpLabel label(tape, "norm");
     y = sum(sqrt(x));  // forward finite; d sqrt(x)/dx = 1/(2 sqrt x) is inf at 0
   }
-  CHECK_THAT(anomaly_message([&] { tape.backward(y); }),
-             Contains("backward of op 'sqrt'") && Contains("norm (test_anomaly.cpp:") && Contains("inf at element 0") &&
-                 Contains("op 'variable'"));
+  CHECK_THAT(anomaly_message([&] { tape.backward(y); }), Contains("backward of op 'sqrt'") &&
+                                                             Contains("norm (test_anomaly.cpp:") &&
+                                                             Contains("inf at element 0") && Contains("op 'variable'"));
 
   Tape t2;
   t2.set_anomaly_detection(true);

@@ -148,20 +148,29 @@ TEST_CASE("bad input: truncated and bit-flipped safetensors", "[bad-input]") {
   require_errors({
       {"0 bytes", saved.load("empty.st", ""), {"empty.st", "truncated: 0 bytes"}},
       {"cut in the length field", saved.load("len.st", bytes.substr(0, 5)), {"len.st", "truncated: 5 bytes"}},
-      {"length field only", saved.load("only.st", bytes.substr(0, 8)), {"only.st", "header length", "exceeds the 0 bytes"}},
-      {"cut in the header", saved.load("head.st", bytes.substr(0, data_start - 3)), {"head.st", "header length", "truncated"}},
-      {"no data", saved.load("nodata.st", bytes.substr(0, data_start)), {"nodata.st", "data section of 0 bytes", "truncated"}},
+      {"length field only",
+       saved.load("only.st", bytes.substr(0, 8)),
+       {"only.st", "header length", "exceeds the 0 bytes"}},
+      {"cut in the header",
+       saved.load("head.st", bytes.substr(0, data_start - 3)),
+       {"head.st", "header length", "truncated"}},
+      {"no data",
+       saved.load("nodata.st", bytes.substr(0, data_start)),
+       {"nodata.st", "data section of 0 bytes", "truncated"}},
       {"last byte missing", saved.load("last.st", bytes.substr(0, n - 1)), {"last.st", "out of range", "truncated"}},
       {"flip in the length", saved.load("f1.st", flip_bit(bytes, 1)), {"f1.st", "header length", "exceeds"}},
       {"flip in the JSON", saved.load("fjson.st", flip_bit(bytes, 8)), {"fjson.st", "bad header JSON at byte 0"}},
-      {"flip in a shape", saved.load("fshape.st", flip_bit(bytes, shape_digit)), {"fshape.st", "'weight'", "(3, 3)", "needs 36"}},
+      {"flip in a shape",
+       saved.load("fshape.st", flip_bit(bytes, shape_digit)),
+       {"fshape.st", "'weight'", "(3, 3)", "needs 36"}},
       {"flip in a name", saved.load("fname.st", flip_bit(bytes, name)), {"fname.st", "no tensor 'weight'"}},
       {"a missing file", saved.load_path(saved.dir.file("absent.st")), {"absent.st", "no such file"}},
   });
   CHECK(unchanged(saved.model, saved.before));
 }
 
-TEST_CASE("bad input: wrong-shaped tensors in checkpoint, safetensors and resume files, foreign resume files", "[bad-input]") {
+TEST_CASE("bad input: wrong-shaped tensors in checkpoint, safetensors and resume files, foreign resume files",
+          "[bad-input]") {
   TempDir dir("bad-shape");
   Rng rng(1);
   nn::Linear small(3, 2, rng), large(3, 4, rng);
@@ -171,7 +180,8 @@ TEST_CASE("bad input: wrong-shaped tensors in checkpoint, safetensors and resume
   auto resumable = [&](nn::Module& m, optim::Optimizer& opt, const std::string& file, const std::string& config) {
     return optim::Resumable(dir.file(file), m, opt, {}, {.handle_stop_signals = false, .config = config});
   };
-  auto resume = [&](nn::Module& m, optim::Optimizer& opt, const std::string& file, const std::string& config) -> Action {
+  auto resume = [&](nn::Module& m, optim::Optimizer& opt, const std::string& file,
+                    const std::string& config) -> Action {
     return [=, &m, &opt] { resumable(m, opt, file, config).resume(); };
   };
   resumable(small, small_adam, "run.sgck", "hidden = 2").save(3);
@@ -184,16 +194,24 @@ TEST_CASE("bad input: wrong-shaped tensors in checkpoint, safetensors and resume
                                                    {"weight_hh_l0", Tensor::normal({4, 3}, torch_rng)}};
   const auto before = values_of(large);
   require_errors({
-      {"checkpoint", [&] { nn::load_module(dir.file("small.sgck"), large); },
+      {"checkpoint",
+       [&] { nn::load_module(dir.file("small.sgck"), large); },
        {"small.sgck", "'param/weight'", "(2, 3)", "(4, 3)"}},
-      {"safetensors", [&] { nn::load_module_safetensors(dir.file("small.safetensors"), large); },
+      {"safetensors",
+       [&] { nn::load_module_safetensors(dir.file("small.safetensors"), large); },
        {"small.safetensors", "'weight'", "(2, 3)", "(4, 3)"}},
-      {"resume checkpoint", resume(large, large_adam, "run.sgck", "hidden = 2"), {"run.sgck", "'param/weight'", "(2, 3)", "(4, 3)"}},
-      {"PyTorch state_dict", [&] { nn::from_pytorch_rnn(torch_rnn, nn::TorchRnn::rnn); },
+      {"resume checkpoint",
+       resume(large, large_adam, "run.sgck", "hidden = 2"),
+       {"run.sgck", "'param/weight'", "(2, 3)", "(4, 3)"}},
+      {"PyTorch state_dict",
+       [&] { nn::from_pytorch_rnn(torch_rnn, nn::TorchRnn::rnn); },
        {"'weight_hh_l0'", "(4, 3)", "(1·H, H)"}},
-      {"resume file of another configuration", resume(small, small_adam, "run.sgck", "hidden = 4"),
+      {"resume file of another configuration",
+       resume(small, small_adam, "run.sgck", "hidden = 4"),
        {"run.sgck", "another configuration", "line 1: checkpoint 'hidden = 2', this run 'hidden = 4'"}},
-      {"resume step not a number", resume(small, small_adam, "step.sgck", "hidden = 2"), {"step.sgck", "resume/step '3x'"}},
+      {"resume step not a number",
+       resume(small, small_adam, "step.sgck", "hidden = 2"),
+       {"step.sgck", "resume/step '3x'"}},
   });
   CHECK(unchanged(large, before));
 }
@@ -215,16 +233,31 @@ TEST_CASE("bad input: zero and negative sizes in constructors and helpers", "[ba
       {"Elman hidden 0", [&] { nn::Elman(2, 0, rng); }, {"hidden_size", "got 2 and 0"}},
       {"Lstm input -1", [&] { nn::Lstm(-1, 3, rng); }, {"input_size", "got -1 and 3"}},
       {"Gru hidden -4", [&] { nn::Gru(2, -4, rng); }, {"hidden_size", "got 2 and -4"}},
-      {"Recurrent 0 layers", [&] { nn::Recurrent(nn::cell_factory<nn::Lstm>(), 2, 3, rng, {.num_layers = 0}); },
+      {"Recurrent 0 layers",
+       [&] { nn::Recurrent(nn::cell_factory<nn::Lstm>(), 2, 3, rng, {.num_layers = 0}); },
        {"Recurrent", "num_layers", "got 0"}},
-      {"Recurrent hidden 0", [&] { nn::Recurrent(nn::cell_factory<nn::Gru>(), 2, 0, rng); },
+      {"Recurrent hidden 0",
+       [&] { nn::Recurrent(nn::cell_factory<nn::Gru>(), 2, 0, rng); },
        {"Recurrent", "hidden_size", "got 2 and 0"}},
-      {"negative tensor dimension", [&] { Tensor::zeros({2, -1}); }, {"negative dimension -1"}},
-      {"unroll over 0 steps", [&] { nn::unroll(cell, tape.constant(Tensor::zeros({1, 0, 2}))); },
+      {"negative tensor dimension",
+       [&] {
+         Tensor::zeros({2, -1});
+       },
+       {"negative dimension -1"}},
+      {"unroll over 0 steps",
+       [&] {
+         nn::unroll(cell, tape.constant(Tensor::zeros({1, 0, 2})));
+       },
        {"unroll", "empty", "(1, 0, 2)"}},
-      {"sequence length 0", [&] { nn::unroll(cell, tape.constant(Tensor::zeros({1, 4, 2})), {}, {.lengths = zero_length}); },
+      {"sequence length 0",
+       [&] {
+         nn::unroll(cell, tape.constant(Tensor::zeros({1, 4, 2})), {}, {.lengths = zero_length});
+       },
        {"unroll", "lengths[0] = 0"}},
-      {"truncated BPTT chunk 0", [&] { nn::truncated_bptt(tape, cell, Tensor::zeros({1, 4, 2}), 0, ignore); },
+      {"truncated BPTT chunk 0",
+       [&] {
+         nn::truncated_bptt(tape, cell, Tensor::zeros({1, 4, 2}), 0, ignore);
+       },
        {"truncated_bptt", "k", "got 4 and 0"}},
       {"step_decay every 0 steps", [&] { optim::step_decay(0.1, 0, 0.5); }, {"step_decay", "step_size = 0"}},
       {"cosine period -5", [&] { optim::cosine(0.1, -5); }, {"cosine", "period = -5"}},
@@ -247,7 +280,8 @@ TEST_CASE("bad input: NaN, infinite, negative and zero learning rates for every 
   std::vector<Case> cases;
   for (const auto& [name, make] : optimisers) {
     for (double lr : {kNan, kInf, -kInf, -1e-3})
-      cases.push_back({name + " lr " + optim::num(lr), [make = make, lr] { make(lr); },
+      cases.push_back({name + " lr " + optim::num(lr),
+                       [make = make, lr] { make(lr); },
                        {name + ": invalid lr = " + optim::num(lr), "must be finite and >= 0"}});
     cases.push_back({name + " set_lr(nan)", [make = make] { make(0.1)->set_lr(kNan); }, {name, "invalid lr = nan"}});
     // Zero is a valid rate, as in PyTorch: schedules reach it (cosine with min_lr = 0) and a run may
@@ -260,7 +294,8 @@ TEST_CASE("bad input: NaN, infinite, negative and zero learning rates for every 
   cases.push_back({"step_decay(-1)", [] { optim::step_decay(-1, 10, 0.5); }, {"step_decay", "invalid lr = -1"}});
   cases.push_back({"exponential(inf)", [] { optim::exponential(kInf, 0.9); }, {"exponential", "invalid lr = inf"}});
   cases.push_back({"cosine(nan)", [] { optim::cosine(kNan, 10); }, {"cosine", "invalid lr = nan"}});
-  cases.push_back({"ReduceOnPlateau(-0.1)", [] { optim::ReduceOnPlateau(-0.1); }, {"ReduceOnPlateau", "invalid lr = -0.1"}});
+  cases.push_back(
+      {"ReduceOnPlateau(-0.1)", [] { optim::ReduceOnPlateau(-0.1); }, {"ReduceOnPlateau", "invalid lr = -0.1"}});
   require_errors(cases);
 }
 
@@ -274,7 +309,10 @@ TEST_CASE("bad input: unknown optimiser options", "[bad-input]") {
   require_errors({
       {"misspelt option", sgd_group("momentun", 0.9), {"SGD: group 1", "unknown option 'momentun'"}},
       {"flag not 0 or 1", sgd_group("nesterov", 2), {"SGD: group 1", "nesterov = 2", "0 or 1"}},
-      {"unknown parameter in a group", [&] { optim::Adam(params, {}, {{{"wieght"}, {}}}); },
+      {"unknown parameter in a group",
+       [&] {
+         optim::Adam(params, {}, {{{"wieght"}, {}}});
+       },
        {"Adam", "unknown parameter 'wieght'"}},
   });
 }

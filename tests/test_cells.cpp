@@ -28,8 +28,8 @@ double pre(const Tensor& x, const Tensor& W, int64_t r, int64_t j) {
 
 // One step of `cell` (converted to float64) on random x, h, c, via our ops.
 struct OneStep {
-  Tensor x, h, c;    // inputs
-  Tensor h1, c1;     // outputs
+  Tensor x, h, c;  // inputs
+  Tensor h1, c1;   // outputs
 };
 OneStep one_step(Cell& cell) {
   cell.to(DType::f64);
@@ -73,7 +73,8 @@ TEST_CASE("gradcheck_cell catches a wrong gradient in a parameter or in the recu
       Tape& tape = x.tape();
       Var W = weight_ih.var(tape);
       return {tanh(affine(x, detach_weight ? detach(W) : W, detach_weight ? s.h : detach(s.h), weight_hh.var(tape),
-                          bias.var(tape))), Var()};
+                          bias.var(tape))),
+              Var()};
     }
   };
   Rng rng(11);
@@ -81,7 +82,7 @@ TEST_CASE("gradcheck_cell catches a wrong gradient in a parameter or in the recu
   GradcheckResult a = gradcheck_cell(weight, kB, kT), b = gradcheck_cell(recurrence, kB, kT);
   CHECK(!a.ok);
   CHECK(a.input == 0);  // weight_ih, the first parameter
-  CHECK(!b.ok);  // the detached recurrence: wrong for h_0, the inputs and W_hh alike
+  CHECK(!b.ok);         // the detached recurrence: wrong for h_0, the inputs and W_hh alike
 }
 
 TEST_CASE("gradcheck_cell restores the cell's parameters, also after an exception", "[nn][cells]") {
@@ -164,7 +165,8 @@ TEST_CASE("one step of each cell matches an element-by-element reference", "[nn]
       // PyTorch: r = σ(W_ir x + b_ir + W_hr h + b_hr), n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
       const double rr = sigm(b.at({j}) + pre(o.x, W, r, j) + pre(o.h, U, r, j));
       const double z = sigm(b.at({kH + j}) + pre(o.x, W, r, kH + j) + pre(o.h, U, r, kH + j));
-      const double n = std::tanh(b.at({2 * kH + j}) + pre(o.x, W, r, 2 * kH + j) + rr * (pre(o.h, U, r, 2 * kH + j) + bhn.at({j})));
+      const double n =
+          std::tanh(b.at({2 * kH + j}) + pre(o.x, W, r, 2 * kH + j) + rr * (pre(o.h, U, r, 2 * kH + j) + bhn.at({j})));
       return (1 - z) * n + z * o.h.at({r, j});
     });
   }

@@ -73,8 +73,7 @@ TEST_CASE("tsan canary: two parallel_for bodies write one int", "[.tsan-canary]"
   tbb::parallel_for(tbb::blocked_range<int>(0, 2, 1), [&](const tbb::blocked_range<int>&) {
     arrived.fetch_add(1, std::memory_order_relaxed);
     auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (arrived.load(std::memory_order_relaxed) < 2 && std::chrono::steady_clock::now() < give_up) {
-    }
+    while (arrived.load(std::memory_order_relaxed) < 2 && std::chrono::steady_clock::now() < give_up) {}
     shared = shared + 1;  // the race
   });
   CHECK(arrived.load() == 2);  // both bodies ran on different threads at the same time

@@ -111,7 +111,9 @@ TEST_CASE("Linear is an affine map on 2-D and 3-D inputs, gradchecked", "[nn][la
   CHECK(y.value().at({1, 4, 1}) == Approx(expected).epsilon(1e-14));
   // Gradcheck with respect to the input and, through fresh leaves, the weights.
   REQUIRE_GRADCHECK(
-      [](std::span<const Var> v) { return tanh(affine(reshape(v[0], {10, 3}), v[1], v[2])); },
+      [](std::span<const Var> v) {
+        return tanh(affine(reshape(v[0], {10, 3}), v[1], v[2]));
+      },
       {x, fc.weight.value, fc.bias.value});
   REQUIRE_THROWS_NAMING(Linear(0, 2, rng), "Linear", "in_features", "0");
   Linear no_bias(3, 2, rng, /*bias=*/false);

@@ -28,9 +28,8 @@ struct ShapePair {
   Shape a, b;
 };
 const ShapePair kShapes[] = {
-    {{3, 4}, {3, 4}},       {{3, 4}, {4}},    {{4}, {3, 4}},  {{3, 1}, {1, 4}}, {{2, 3, 4}, {3, 1}},
-    {{3, 1}, {2, 3, 4}},    {{}, {3, 4}},     {{3, 4}, {}},   {{}, {}},         {{1}, {}},
-    {{2, 1, 4}, {1, 3, 1}}, {{1, 1}, {2, 3}},
+    {{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{4}, {3, 4}}, {{3, 1}, {1, 4}}, {{2, 3, 4}, {3, 1}},    {{3, 1}, {2, 3, 4}},
+    {{}, {3, 4}},     {{3, 4}, {}},  {{}, {}},      {{1}, {}},        {{2, 1, 4}, {1, 3, 1}}, {{1, 1}, {2, 3}},
 };
 
 }  // namespace
@@ -54,10 +53,13 @@ TEST_CASE("unary arithmetic and operators pass gradcheck", "[ops][elementwise]")
   REQUIRE_GRADCHECK([](std::span<const Var> v) { return mul_scalar(v[0], -1.5); }, {x});
   REQUIRE_GRADCHECK([](std::span<const Var> v) { return -v[0] + v[1] - v[0] * v[1] / v[1]; }, {x, y});
   REQUIRE_GRADCHECK(
-      [](std::span<const Var> v) { return (2.0 * v[0] + 1.0) * (v[0] * 3.0 - 0.5) / 4.0 + (1.0 - v[1]) + (v[1] - 2.0); },
+      [](std::span<const Var> v) {
+        return (2.0 * v[0] + 1.0) * (v[0] * 3.0 - 0.5) / 4.0 + (1.0 - v[1]) + (v[1] - 2.0);
+      },
       {x, y});
   REQUIRE_GRADCHECK([](std::span<const Var> v) { return neg(v[0]) * 2.0; }, {random_normal({}, 43)});
-  REQUIRE_GRADCHECK([](std::span<const Var> v) { return add_scalar(v[0], 1.0) * v[0]; }, {random_normal({1, 3, 1}, 44)});
+  REQUIRE_GRADCHECK([](std::span<const Var> v) { return add_scalar(v[0], 1.0) * v[0]; },
+                    {random_normal({1, 3, 1}, 44)});
 }
 
 TEST_CASE("fan-out accumulates: x*x, x+x, x/x", "[ops][elementwise]") {
@@ -79,7 +81,8 @@ TEST_CASE("fan-out accumulates: x*x, x+x, x/x", "[ops][elementwise]") {
   REQUIRE_GRADCHECK([](std::span<const Var> v) { return v[0] * v[0] * v[0] + v[0] / (v[0] * v[0]); },
                     {random_uniform({2, 3}, 0.5, 2.0, 45)});
   // broadcast fan-out: the (4,) operand is used against every row, twice
-  REQUIRE_GRADCHECK([](std::span<const Var> v) { return v[0] * v[1] + v[1]; }, {random_normal({3, 4}, 46), random_normal({4}, 47)});
+  REQUIRE_GRADCHECK([](std::span<const Var> v) { return v[0] * v[1] + v[1]; },
+                    {random_normal({3, 4}, 46), random_normal({4}, 47)});
 }
 
 TEST_CASE("elementwise ops: golden values", "[ops][elementwise]") {

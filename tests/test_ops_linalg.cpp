@@ -147,9 +147,9 @@ TEST_CASE("affine: gradcheck for 1, 2 and 3 terms, with and without bias", "[ops
     AffineTerm t[] = {{v[0], v[1]}, {v[2], v[3]}, {v[4], v[5]}};
     return affine(t, v.size() > 6 ? v[6] : Var());
   };
-  REQUIRE_GRADCHECK(three, {random_normal({2, 3}, 9), random_normal({4, 3}, 10), random_normal({2, 2}, 11),
-                            random_normal({4, 2}, 12), random_normal({2, 5}, 13), random_normal({4, 5}, 14),
-                            random_normal({4}, 15)});
+  REQUIRE_GRADCHECK(
+      three, {random_normal({2, 3}, 9), random_normal({4, 3}, 10), random_normal({2, 2}, 11), random_normal({4, 2}, 12),
+              random_normal({2, 5}, 13), random_normal({4, 5}, 14), random_normal({4}, 15)});
   REQUIRE_GRADCHECK(three, {random_normal({2, 3}, 9), random_normal({4, 3}, 10), random_normal({2, 2}, 11),
                             random_normal({4, 2}, 12), random_normal({2, 5}, 13), random_normal({4, 5}, 14)});
 }
@@ -209,8 +209,8 @@ TEST_CASE("affine: the same W in two calls (and two terms) accumulates", "[ops][
     h = tanh(affine(v[0], v[1], h, v[3], v[2]));
     return tanh(affine(v[0], v[1], h, v[3], v[2]));
   };
-  REQUIRE_GRADCHECK(rnn, {random_normal({2, 3}, 1), random_normal({4, 3}, 2), random_normal({4}, 3),
-                          random_normal({4, 4}, 4)});
+  REQUIRE_GRADCHECK(
+      rnn, {random_normal({2, 3}, 1), random_normal({4, 3}, 2), random_normal({4}, 3), random_normal({4, 4}, 4)});
 }
 
 TEST_CASE("affine: errors name the op and the shapes", "[ops][linalg]") {
@@ -220,12 +220,13 @@ TEST_CASE("affine: errors name the op and the shapes", "[ops][linalg]") {
   REQUIRE_NOTHROW(affine(x, W, h, U, b));
   REQUIRE_THROWS_NAMING(affine(x, W, v({3})), "affine", "bias (3)", "(4)");
   REQUIRE_THROWS_NAMING(affine(x, W, v({1, 4})), "affine", "bias (1, 4)", "(4)");
-  REQUIRE_THROWS_NAMING(affine(x, v({4, 2}), b), "affine", "(2, 3)", "(4, 2)");              // I differs
-  REQUIRE_THROWS_NAMING(affine(x, W, v({3, 5}), U, b), "affine", "(3, 5)", "first term, x (2, 3)");         // B differs
-  REQUIRE_THROWS_NAMING(affine(x, W, h, v({6, 5}), b), "affine", "(6, 5)", "W (4, 3)");         // O differs
-  REQUIRE_THROWS_NAMING(affine(v({3}), v({4, 3}), b), "affine", "(3)", "(4, 3)");            // rank
+  REQUIRE_THROWS_NAMING(affine(x, v({4, 2}), b), "affine", "(2, 3)", "(4, 2)");                      // I differs
+  REQUIRE_THROWS_NAMING(affine(x, W, v({3, 5}), U, b), "affine", "(3, 5)", "first term, x (2, 3)");  // B differs
+  REQUIRE_THROWS_NAMING(affine(x, W, h, v({6, 5}), b), "affine", "(6, 5)", "W (4, 3)");              // O differs
+  REQUIRE_THROWS_NAMING(affine(v({3}), v({4, 3}), b), "affine", "(3)", "(4, 3)");                    // rank
   REQUIRE_THROWS_NAMING(affine(x, v({4, 3}, DType::f64), b), "affine", "f32 (2, 3)", "f64 (4, 3)");
   REQUIRE_THROWS_NAMING(affine(x, W, v({4}, DType::f64)), "affine", "f64 (4)");
   REQUIRE_THROWS_NAMING(affine(std::span<const AffineTerm>(), b), "affine", "at least one");
-  REQUIRE_THROWS_NAMING(affine(x, W, v({2, 5}, DType::f64), v({4, 5}, DType::f64), Var()), "affine", "f32 (2, 3)", "f64 (2, 5)");  // terms of two dtypes
+  REQUIRE_THROWS_NAMING(affine(x, W, v({2, 5}, DType::f64), v({4, 5}, DType::f64), Var()), "affine", "f32 (2, 3)",
+                        "f64 (2, 5)");  // terms of two dtypes
 }

@@ -185,13 +185,12 @@ TEST_CASE("cross_entropy rejects bad input", "[ops][loss]") {
   const int64_t t2[] = {0, 1};
   const int64_t bad[] = {0, 4, 1};
   const int64_t neg[] = {0, 1, -3};
-  REQUIRE_THROWS_NAMING(cross_entropy(tape.variable(Tensor::zeros({3}, DType::f64)), t), "cross_entropy",
-                        "2-D", "(3)");
+  REQUIRE_THROWS_NAMING(cross_entropy(tape.variable(Tensor::zeros({3}, DType::f64)), t), "cross_entropy", "2-D", "(3)");
   REQUIRE_THROWS_NAMING(cross_entropy(x, t2), "cross_entropy", "2 targets", "(3, 4)");
   REQUIRE_THROWS_NAMING(cross_entropy(x, bad), "cross_entropy", "target 4", "row 1", "C = 4");
   REQUIRE_THROWS_NAMING(cross_entropy(x, neg), "cross_entropy", "target -3", "row 2", "C = 4");
-  REQUIRE_THROWS_NAMING(cross_entropy(x, t, Tensor::from({3}, {1, -0.5, 1}, DType::f64)), "cross_entropy",
-                        "-0.5", "row 1", "negative");
+  REQUIRE_THROWS_NAMING(cross_entropy(x, t, Tensor::from({3}, {1, -0.5, 1}, DType::f64)), "cross_entropy", "-0.5",
+                        "row 1", "negative");
   REQUIRE_THROWS_NAMING(cross_entropy(x, t, Tensor::ones({4}, DType::f64)), "cross_entropy", "(4)", "(3, 4)");
   REQUIRE_THROWS_NAMING(cross_entropy(x, t, Tensor::ones({3}, DType::f32)), "cross_entropy", "dtypes differ");
   REQUIRE_THROWS_NAMING(log_softmax(x, 2), "log_softmax", "axis 2", "(3, 4)");

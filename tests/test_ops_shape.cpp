@@ -93,11 +93,12 @@ TEST_CASE("transpose: golden values for every axis pair of a rank-3 tensor", "[o
   Var t4 = transpose(r4, 0, 2);
   REQUIRE(t4.shape() == Shape{4, 3, 2, 5});
   REQUIRE(t4.value().at({3, 1, 0, 4}) == 134.0);   // x[0, 1, 3, 4]
-  REQUIRE(t4.value().at({2, 0, 1, 3}) == 1023.0);                // x[1, 0, 2, 3]
+  REQUIRE(t4.value().at({2, 0, 1, 3}) == 1023.0);  // x[1, 0, 2, 3]
 }
 
 TEST_CASE("transpose: gradcheck on every axis pair", "[ops][shape]") {
-  for (std::pair<int, int> axes : std::initializer_list<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 2}, {2, 0}, {-1, -3}, {1, 1}}) {
+  for (std::pair<int, int> axes :
+       std::initializer_list<std::pair<int, int>>{{0, 1}, {0, 2}, {1, 2}, {2, 0}, {-1, -3}, {1, 1}}) {
     INFO("axes " << axes.first << ", " << axes.second);
     auto f = [axes](std::span<const Var> v) { return transpose(v[0], axes.first, axes.second); };
     REQUIRE_GRADCHECK(f, {random_normal(kS)});
@@ -393,13 +394,13 @@ TEST_CASE("shape ops: large inputs are identical at 1 and many threads", "[ops][
     Var x = tape.variable(random_normal({3, 70000}, 11).to(DType::f32));
     Var m = tape.variable(random_normal({300, 200}, 12).to(DType::f32));
     int64_t ids[] = {2, 0, 2, 2, 1};
-    Var e = index_select(x, 0, ids);                      // (5, 70000)
-    Var s = slice(x, 1, 5, 69990);                        // (3, 69985)
+    Var e = index_select(x, 0, ids);  // (5, 70000)
+    Var s = slice(x, 1, 5, 69990);    // (3, 69985)
     Var parts[] = {s, slice(x, 1, 0, 100)};
-    Var c = concat(parts, 1);                             // (3, 70085)
-    Var t = transpose(m);                                 // (200, 300)
+    Var c = concat(parts, 1);  // (3, 70085)
+    Var t = transpose(m);      // (200, 300)
     Var st[] = {m, m};
-    Var k = stack(st, 1);                                 // (300, 2, 200)
+    Var k = stack(st, 1);  // (300, 2, 200)
     Var loss = sum(e) + sum(c * c) + sum(t * t) + sum(k);
     tape.backward(loss);
     return std::vector<Tensor>{e.value(), c.value(), t.value(), k.value(), x.grad(), m.grad()};

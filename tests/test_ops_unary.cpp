@@ -19,8 +19,8 @@ using UnaryFn = std::function<Var(const Var&)>;
 struct UnaryCase {
   const char* name;
   UnaryFn f;
-  double lo, hi;               // input domain for random tests
-  std::vector<double> kinks;   // points where the derivative jumps; random inputs keep 0.1 away
+  double lo, hi;              // input domain for random tests
+  std::vector<double> kinks;  // points where the derivative jumps; random inputs keep 0.1 away
 };
 
 // Every unary op on an input domain where it is smooth.
@@ -122,7 +122,7 @@ TEST_CASE("unary ops: golden forward values", "[ops][unary]") {
   CHECK(at(sg, 3) == Approx(0.9820137900379085).epsilon(1e-15));
 
   Var nan_in = t.constant(f64({2}, {std::nan(""), 3.0}));
-  CHECK(std::isnan(relu(nan_in).value().to_vector()[0]));        // NaN propagates
+  CHECK(std::isnan(relu(nan_in).value().to_vector()[0]));  // NaN propagates
   CHECK(std::isnan(clamp(nan_in, 0.0, 1.0).value().to_vector()[0]));
 }
 
@@ -211,8 +211,7 @@ TEST_CASE("where: forward with broadcasting, and gradcheck", "[ops][unary]") {
   CHECK(where(f64({3}, {0.0, -2.0, 0.5}), b, t.constant(Tensor::scalar(9.0, DType::f64))).value().to_vector() ==
         std::vector<double>{9, -2, -3});
   // the output takes the broadcast of all three shapes, cond included
-  CHECK(where(f64({4, 1, 1}, {1, 0, 1, 0}), b, t.constant(Tensor::scalar(0.0, DType::f64))).shape() ==
-        Shape{4, 1, 3});
+  CHECK(where(f64({4, 1, 1}, {1, 0, 1, 0}), b, t.constant(Tensor::scalar(0.0, DType::f64))).shape() == Shape{4, 1, 3});
 
   // gradients routed by cond and summed down broadcast axes
   Tape t2;
@@ -224,9 +223,7 @@ TEST_CASE("where: forward with broadcasting, and gradcheck", "[ops][unary]") {
 
   Rng rng(5);
   Tensor c34 = Tensor::bernoulli({3, 4}, rng, 0.5, DType::f64);
-  auto w = [](const Tensor& c) {
-    return [c](std::span<const Var> v) { return where(c, v[0], v[1]); };
-  };
+  auto w = [](const Tensor& c) { return [c](std::span<const Var> v) { return where(c, v[0], v[1]); }; };
   REQUIRE_GRADCHECK(w(c34), {random_normal({3, 4}, 1), random_normal({3, 4}, 2)});
   REQUIRE_GRADCHECK(w(f64({3, 1}, {1, 0, 1})), {random_normal({3, 4}, 1), random_normal({4}, 2)});
   REQUIRE_GRADCHECK(w(c34), {random_normal({}, 1), random_normal({1, 4}, 2)});
@@ -248,8 +245,7 @@ TEST_CASE("unary ops: bad input throws naming the op and values", "[ops][unary]"
   REQUIRE_THROWS_NAMING(clamp(x, 0.5, 0.25), "clamp", "0.5", "0.25");
 
   Var b4 = t.variable(Tensor::zeros({4}, DType::f64));
-  REQUIRE_THROWS_NAMING(where(Tensor::ones({2, 3}, DType::f64), x, b4), "where", "(2, 3)", "(4)",
-                        "not broadcastable");
+  REQUIRE_THROWS_NAMING(where(Tensor::ones({2, 3}, DType::f64), x, b4), "where", "(2, 3)", "(4)", "not broadcastable");
   REQUIRE_THROWS_NAMING(where(Tensor::ones({4}, DType::f64), x, x), "where", "(2, 3)", "(4)");
   REQUIRE_THROWS_NAMING(where(Tensor::ones({2, 3}, DType::f32), x, x), "where", "f32", "f64");
   Var x32 = t.variable(Tensor::zeros({2, 3}, DType::f32));

@@ -33,7 +33,8 @@ double grad_of(double p, int i) { return kA[size_t(i)] * p + kC[size_t(i)]; }
 using Trajectory = std::array<std::array<double, 3>, 3>;  // p after steps 1, 2, 3
 
 // Runs three steps of the optimiser made by `make` on a fresh parameter of `dtype`.
-Trajectory run_three(DType dtype, const std::function<std::unique_ptr<optim::Optimizer>(const NamedParameters&)>& make) {
+Trajectory run_three(DType dtype,
+                     const std::function<std::unique_ptr<optim::Optimizer>(const NamedParameters&)>& make) {
   nn::Parameter p(Tensor::from({3}, {kP0[0], kP0[1], kP0[2]}, dtype));
   auto opt = make({{"p", &p}});
   Trajectory out{};
@@ -59,7 +60,8 @@ void require_close(const Trajectory& got, const Trajectory& want, DType dtype) {
 template <typename Opt, typename Options>
 void check_trajectory(const Options& o, const Trajectory& want) {
   for (DType dtype : {DType::f64, DType::f32})
-    require_close(run_three(dtype, [&](const NamedParameters& ps) { return std::make_unique<Opt>(ps, o); }), want, dtype);
+    require_close(run_three(dtype, [&](const NamedParameters& ps) { return std::make_unique<Opt>(ps, o); }), want,
+                  dtype);
 }
 
 // ---- references: torch.optim's documented algorithms, element by element, in doubles ------------
@@ -167,7 +169,8 @@ struct Tiny : nn::Module {
 };
 
 // One training step on a fresh batch drawn from `data`: loss, backward, clip, schedule, update.
-void train_step(Tiny& model, optim::Optimizer& opt, Rng& data, optim::ClipStats& stats, const optim::Schedule& schedule) {
+void train_step(Tiny& model, optim::Optimizer& opt, Rng& data, optim::ClipStats& stats,
+                const optim::Schedule& schedule) {
   Tape tape;
   Tensor x = Tensor::normal({16, 3}, data);
   std::vector<double> y(16);
@@ -187,22 +190,32 @@ std::vector<std::pair<std::string, MakeOpt>> all_optimizers() {
     return optim::select(ps, [](const std::string& n) { return n.ends_with("bias"); });
   };
   return {
-      {"SGD nesterov", [=](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
-         return std::make_unique<optim::SGD>(ps, optim::SgdOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-3, .nesterov = true},
-                                             std::vector<optim::ParamGroup>{{biases(ps), {{"weight_decay", 0.0}}}});
+      {"SGD nesterov",
+       [=](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::SGD>(
+             ps, optim::SgdOptions{.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-3, .nesterov = true},
+             std::vector<optim::ParamGroup>{{biases(ps), {{"weight_decay", 0.0}}}});
        }},
-      {"Adam amsgrad", [](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
-         return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.01, .weight_decay = 1e-3, .amsgrad = true});
+      {"Adam amsgrad",
+       [](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::Adam>(ps,
+                                              optim::AdamOptions{.lr = 0.01, .weight_decay = 1e-3, .amsgrad = true});
        }},
-      {"AdamW", [=](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
-         return std::make_unique<optim::AdamW>(ps, optim::AdamWOptions{.lr = 0.01},
-                                               std::vector<optim::ParamGroup>{{biases(ps), {{"weight_decay", 0.0}, {"lr", 0.02}}}});
+      {"AdamW",
+       [=](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::AdamW>(
+             ps, optim::AdamWOptions{.lr = 0.01},
+             std::vector<optim::ParamGroup>{{biases(ps), {{"weight_decay", 0.0}, {"lr", 0.02}}}});
        }},
-      {"RMSprop centered momentum", [](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
-         return std::make_unique<optim::RMSprop>(ps, optim::RmspropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
+      {"RMSprop centered momentum",
+       [](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::RMSprop>(ps,
+                                                 optim::RmspropOptions{.lr = 0.01, .momentum = 0.5, .centered = true});
        }},
-      {"Adagrad", [](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
-         return std::make_unique<optim::Adagrad>(ps, optim::AdagradOptions{.lr = 0.05, .lr_decay = 0.01, .initial_accumulator_value = 0.1});
+      {"Adagrad",
+       [](const NamedParameters& ps) -> std::unique_ptr<optim::Optimizer> {
+         return std::make_unique<optim::Adagrad>(
+             ps, optim::AdagradOptions{.lr = 0.05, .lr_decay = 0.01, .initial_accumulator_value = 0.1});
        }},
   };
 }
@@ -219,8 +232,9 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 TEST_CASE("SGD follows torch.optim.SGD for three steps", "[optim]") {
   SECTION("plain") {
     // By hand, element 0: g = 0.5·1 + 0.3 = 0.8 -> p = 1 − 0.1·0.8 = 0.92.
-    REQUIRE(run_three(DType::f64, [](auto& ps) { return std::make_unique<optim::SGD>(ps, optim::SgdOptions{.lr = 0.1}); })[0][0] ==
-            Approx(0.92).epsilon(1e-15));
+    REQUIRE(run_three(DType::f64, [](auto& ps) {
+              return std::make_unique<optim::SGD>(ps, optim::SgdOptions{.lr = 0.1});
+            })[0][0] == Approx(0.92).epsilon(1e-15));
     check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1}, ref_sgd(0.1, 0, 0, 0, false));
   }
   SECTION("momentum: the first step's buffer is the gradient, undampened") {
@@ -231,10 +245,12 @@ TEST_CASE("SGD follows torch.optim.SGD for three steps", "[optim]") {
     });
     REQUIRE(tr[1][0] == Approx(0.81).epsilon(1e-14));
     check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1, .momentum = 0.9}, ref_sgd(0.1, 0.9, 0, 0, false));
-    check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.5}, ref_sgd(0.1, 0.9, 0.5, 0, false));
+    check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.5},
+                                 ref_sgd(0.1, 0.9, 0.5, 0, false));
   }
   SECTION("nesterov") {
-    check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1, .momentum = 0.8, .nesterov = true}, ref_sgd(0.1, 0.8, 0, 0, true));
+    check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1, .momentum = 0.8, .nesterov = true},
+                                 ref_sgd(0.1, 0.8, 0, 0, true));
   }
   SECTION("weight decay") {
     check_trajectory<optim::SGD>(optim::SgdOptions{.lr = 0.1, .momentum = 0.5, .weight_decay = 0.2},
@@ -245,7 +261,8 @@ TEST_CASE("SGD follows torch.optim.SGD for three steps", "[optim]") {
 TEST_CASE("Adam and AdamW follow torch.optim for three steps", "[optim]") {
   SECTION("Adam") {
     // By hand: the first step moves each element by lr·g/(|g| + eps) ≈ lr against the gradient.
-    auto tr = run_three(DType::f64, [](auto& ps) { return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.1}); });
+    auto tr = run_three(DType::f64,
+                        [](auto& ps) { return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.1}); });
     REQUIRE(tr[0][0] == Approx(0.9).margin(1e-8));
     REQUIRE(tr[0][1] == Approx(-1.9).margin(1e-8));  // g = −3.1
     check_trajectory<optim::Adam>(optim::AdamOptions{.lr = 0.1}, ref_adam(0.1, 0.9, 0.999, 1e-8, 0, false, false));
@@ -264,7 +281,8 @@ TEST_CASE("Adam and AdamW follow torch.optim for three steps", "[optim]") {
       return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.3, .beta1 = 0.8, .beta2 = 0.5});
     });
     auto ams = run_three(DType::f64, [](auto& ps) {
-      return std::make_unique<optim::Adam>(ps, optim::AdamOptions{.lr = 0.3, .beta1 = 0.8, .beta2 = 0.5, .amsgrad = true});
+      return std::make_unique<optim::Adam>(ps,
+                                           optim::AdamOptions{.lr = 0.3, .beta1 = 0.8, .beta2 = 0.5, .amsgrad = true});
     });
     REQUIRE(plain[2][2] != ams[2][2]);
   }
@@ -284,7 +302,8 @@ TEST_CASE("Adam and AdamW follow torch.optim for three steps", "[optim]") {
 
 TEST_CASE("RMSprop follows torch.optim.RMSprop for three steps", "[optim]") {
   // By hand, step 1 of plain RMSprop: v = 0.01·g², p −= lr·g/(0.1·|g| + eps) ≈ 10·lr against g.
-  auto tr = run_three(DType::f64, [](auto& ps) { return std::make_unique<optim::RMSprop>(ps, optim::RmspropOptions{.lr = 0.01}); });
+  auto tr = run_three(DType::f64,
+                      [](auto& ps) { return std::make_unique<optim::RMSprop>(ps, optim::RmspropOptions{.lr = 0.01}); });
   REQUIRE(tr[0][0] == Approx(0.9).margin(1e-6));
   check_trajectory<optim::RMSprop>(optim::RmspropOptions{.lr = 0.01}, ref_rmsprop(0.01, 0.99, 1e-8, 0, 0, false));
   check_trajectory<optim::RMSprop>(optim::RmspropOptions{.lr = 0.01, .alpha = 0.9, .weight_decay = 0.1},
@@ -294,18 +313,22 @@ TEST_CASE("RMSprop follows torch.optim.RMSprop for three steps", "[optim]") {
   // Centered: the variance v − ḡ² can be tiny, so eps is larger here to keep the test well conditioned.
   check_trajectory<optim::RMSprop>(optim::RmspropOptions{.lr = 0.01, .alpha = 0.9, .eps = 1e-3, .centered = true},
                                    ref_rmsprop(0.01, 0.9, 1e-3, 0, 0, true));
-  check_trajectory<optim::RMSprop>(optim::RmspropOptions{.lr = 0.01, .alpha = 0.9, .eps = 1e-3, .momentum = 0.5, .centered = true},
-                                   ref_rmsprop(0.01, 0.9, 1e-3, 0, 0.5, true));
+  check_trajectory<optim::RMSprop>(
+      optim::RmspropOptions{.lr = 0.01, .alpha = 0.9, .eps = 1e-3, .momentum = 0.5, .centered = true},
+      ref_rmsprop(0.01, 0.9, 1e-3, 0, 0.5, true));
 }
 
 TEST_CASE("Adagrad follows torch.optim.Adagrad for three steps", "[optim]") {
   // By hand, step 1, element 0: s = 0.64, p = 1 − 0.1·0.8/(0.8 + 1e-10) ≈ 0.9.
-  auto tr = run_three(DType::f64, [](auto& ps) { return std::make_unique<optim::Adagrad>(ps, optim::AdagradOptions{.lr = 0.1}); });
+  auto tr = run_three(DType::f64,
+                      [](auto& ps) { return std::make_unique<optim::Adagrad>(ps, optim::AdagradOptions{.lr = 0.1}); });
   REQUIRE(tr[0][0] == Approx(0.9).margin(1e-9));
   check_trajectory<optim::Adagrad>(optim::AdagradOptions{.lr = 0.1}, ref_adagrad(0.1, 0, 0, 0, 1e-10));
-  check_trajectory<optim::Adagrad>(optim::AdagradOptions{.lr = 0.1, .lr_decay = 0.5}, ref_adagrad(0.1, 0.5, 0, 0, 1e-10));
+  check_trajectory<optim::Adagrad>(optim::AdagradOptions{.lr = 0.1, .lr_decay = 0.5},
+                                   ref_adagrad(0.1, 0.5, 0, 0, 1e-10));
   check_trajectory<optim::Adagrad>(
-      optim::AdagradOptions{.lr = 0.1, .lr_decay = 0.25, .weight_decay = 0.2, .initial_accumulator_value = 0.5, .eps = 1e-3},
+      optim::AdagradOptions{
+          .lr = 0.1, .lr_decay = 0.25, .weight_decay = 0.2, .initial_accumulator_value = 0.5, .eps = 1e-3},
       ref_adagrad(0.1, 0.25, 0.2, 0.5, 1e-3));
 }
 
@@ -384,14 +407,16 @@ TEST_CASE("optimizer: bad options throw naming the optimizer, the option and its
   REQUIRE_THROWS_NAMING((optim::RMSprop(ps, {.eps = -1e-8})), "RMSprop", "eps = -1e-08");
   REQUIRE_THROWS_NAMING((optim::Adagrad(ps, {.eps = 0.0})), "Adagrad", "eps = 0");
   REQUIRE_THROWS_NAMING((optim::Adagrad(ps, {.lr_decay = -1})), "Adagrad", "lr_decay = -1");
-  REQUIRE_THROWS_NAMING((optim::Adagrad(ps, {.initial_accumulator_value = -1})), "Adagrad", "initial_accumulator_value = -1");
+  REQUIRE_THROWS_NAMING((optim::Adagrad(ps, {.initial_accumulator_value = -1})), "Adagrad",
+                        "initial_accumulator_value = -1");
   REQUIRE_THROWS_NAMING((optim::SGD(ps, {.weight_decay = -1})), "SGD", "weight_decay = -1");
   REQUIRE_THROWS_NAMING((optim::SGD(ps, {.lr = 0.1, .nesterov = true})), "SGD", "nesterov", "momentum = 0");
-  REQUIRE_THROWS_NAMING((optim::SGD(ps, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true})), "SGD", "nesterov",
-                        "dampening = 0.1");
+  REQUIRE_THROWS_NAMING((optim::SGD(ps, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true})), "SGD",
+                        "nesterov", "dampening = 0.1");
   // Groups: an unknown parameter, an unknown option, a bad value, a parameter in two groups.
   REQUIRE_THROWS_NAMING((optim::SGD(ps, {}, {{{"bais"}, {}}})), "SGD", "unknown parameter 'bais'");
-  REQUIRE_THROWS_NAMING((optim::Adam(ps, {}, {{{"b"}, {{"wieght_decay", 0.5}}}})), "Adam", "unknown option 'wieght_decay' = 0.5");
+  REQUIRE_THROWS_NAMING((optim::Adam(ps, {}, {{{"b"}, {{"wieght_decay", 0.5}}}})), "Adam",
+                        "unknown option 'wieght_decay' = 0.5");
   REQUIRE_THROWS_NAMING((optim::Adam(ps, {}, {{{"b"}, {{"beta2", 2.0}}}})), "Adam", "group 1", "beta2 = 2");
   REQUIRE_THROWS_NAMING((optim::Adam(ps, {}, {{{"b"}, {{"amsgrad", 0.5}}}})), "Adam", "amsgrad = 0.5");
   REQUIRE_THROWS_NAMING((optim::SGD(ps, {}, {{{"b"}, {}}, {{"b"}, {}}})), "SGD", "'b'", "groups 1 and 2");
@@ -410,7 +435,8 @@ TEST_CASE("optimizer: bad options throw naming the optimizer, the option and its
 // ---- clipping -----------------------------------------------------------------------------------
 
 TEST_CASE("clip_grad_norm: global norm, exact rescaling, no-op below the threshold, stats", "[optim]") {
-  nn::Parameter a(Tensor::zeros({2}, DType::f64)), b(Tensor::zeros({1}, DType::f64)), none(Tensor::zeros({4}, DType::f64));
+  nn::Parameter a(Tensor::zeros({2}, DType::f64)), b(Tensor::zeros({1}, DType::f64)),
+      none(Tensor::zeros({4}, DType::f64));
   NamedParameters ps{{"a", &a}, {"b", &b}, {"none", &none}};  // `none` has no gradient: ignored
   auto set = [&] {
     a.grad = Tensor::from({2}, {3.0, 4.0}, DType::f64);
@@ -597,12 +623,13 @@ TEST_CASE("ReduceOnPlateau: patience, cooldown, min_lr, maximize, exact state", 
     REQUIRE(r.best() == 8.99);
   }
   SECTION("min_lr, absolute threshold, maximize, NaN") {
-    optim::ReduceOnPlateau r(1.0, {.maximize = true, .factor = 0.1, .patience = 0, .threshold = 0.5, .relative = false, .min_lr = 0.05});
-    REQUIRE(r.step(1.0) == 1.0);   // better than −inf
-    REQUIRE(r.step(1.4) == 0.1);   // not > 1 + 0.5: bad, patience 0 -> reduce
-    REQUIRE(r.step(2.0) == 0.1);   // better
+    optim::ReduceOnPlateau r(
+        1.0, {.maximize = true, .factor = 0.1, .patience = 0, .threshold = 0.5, .relative = false, .min_lr = 0.05});
+    REQUIRE(r.step(1.0) == 1.0);                                        // better than −inf
+    REQUIRE(r.step(1.4) == 0.1);                                        // not > 1 + 0.5: bad, patience 0 -> reduce
+    REQUIRE(r.step(2.0) == 0.1);                                        // better
     REQUIRE(r.step(std::numeric_limits<double>::quiet_NaN()) == 0.05);  // NaN is never better; clamped at min_lr
-    REQUIRE(r.step(0.0) == 0.05);  // at min_lr: no further change
+    REQUIRE(r.step(0.0) == 0.05);                                       // at min_lr: no further change
     REQUIRE(r.reductions() == 2);
   }
   SECTION("save and load continue exactly") {

@@ -38,7 +38,8 @@ TEST_CASE("float tanh and sigmoid kernels stay within 2 ulp of libm", "[ops][una
   REQUIRE(ss[2] == 0.0f);
 }
 
-TEST_CASE("float tanh and sigmoid kernels: tiny and denormal inputs are exact, never computed on denormals", "[ops][unary]") {
+TEST_CASE("float tanh and sigmoid kernels: tiny and denormal inputs are exact, never computed on denormals",
+          "[ops][unary]") {
   // tanh x = x and σ(x) = 1/2 in float below 2^-12 and 2^-26; the kernels return exactly that
   // (and, for speed, do no arithmetic on the tiny value: see bench tape_overhead/100000).
   const float tiny[] = {0x1p-13f, -1e-20f, 1e-40f /* denormal */, -0.0f, 0x1p-27f};

@@ -47,12 +47,12 @@ Var project_states(std::span<const State> states, uint64_t seed) {
 }  // namespace
 
 // Requires a gradcheck_module(...) result to pass, reporting the worst element on failure.
-#define REQUIRE_MODULE_GRADCHECK(...)            \
-  do {                                           \
+#define REQUIRE_MODULE_GRADCHECK(...)     \
+  do {                                    \
     GradcheckResult mgc_ = (__VA_ARGS__); \
-    INFO(mgc_.str());                            \
-    REQUIRE(mgc_.ok);                            \
-    REQUIRE(mgc_.checked > 0);                   \
+    INFO(mgc_.str());                     \
+    REQUIRE(mgc_.ok);                     \
+    REQUIRE(mgc_.checked > 0);            \
   } while (0)
 
 TEST_CASE("unroll: outputs, per-step states and final state match hand-stepping", "[nn][recurrent]") {
@@ -87,18 +87,19 @@ TEST_CASE("unroll gradcheck: Elman and LSTM over parameters, inputs and initial 
   Rng rng(3);
   Elman elman(3, 3, rng);
   elman.to(DType::f64);
-  REQUIRE_MODULE_GRADCHECK(gradcheck_module(elman, {random_normal({2, 4, 3}, 4), random_normal({2, 3}, 5)},
-                                 [&](std::span<const Var> v) {
-                                   UnrollResult r = unroll(elman, v[0], {v[1], Var()});
-                                   return project(r.output, 6) + project(r.final.h, 7);
-                                 }));
+  REQUIRE_MODULE_GRADCHECK(
+      gradcheck_module(elman, {random_normal({2, 4, 3}, 4), random_normal({2, 3}, 5)}, [&](std::span<const Var> v) {
+        UnrollResult r = unroll(elman, v[0], {v[1], Var()});
+        return project(r.output, 6) + project(r.final.h, 7);
+      }));
   Lstm lstm(2, 3, rng);
   lstm.to(DType::f64);
-  REQUIRE_MODULE_GRADCHECK(gradcheck_module(lstm, {random_normal({2, 3, 2}, 8), random_normal({2, 3}, 9), random_normal({2, 3}, 10)},
-                                 [&](std::span<const Var> v) {
-                                   UnrollResult r = unroll(lstm, v[0], {v[1], v[2]}, {.reverse = true});
-                                   return project(r.output, 11) + project(r.final.c, 12);
-                                 }));
+  REQUIRE_MODULE_GRADCHECK(
+      gradcheck_module(lstm, {random_normal({2, 3, 2}, 8), random_normal({2, 3}, 9), random_normal({2, 3}, 10)},
+                       [&](std::span<const Var> v) {
+                         UnrollResult r = unroll(lstm, v[0], {v[1], v[2]}, {.reverse = true});
+                         return project(r.output, 11) + project(r.final.c, 12);
+                       }));
 }
 
 TEST_CASE("Recurrent: PyTorch parameter names, h_n order and output shapes", "[nn][recurrent]") {
@@ -131,13 +132,14 @@ TEST_CASE("Recurrent gradcheck: 2-layer stack and bidirectional", "[nn][recurren
   SECTION("2-layer GRU stack with initial states") {
     Recurrent rnn(cell_factory<Gru>(), 2, 3, rng, {.num_layers = 2});
     rnn.to(DType::f64);
-    REQUIRE_MODULE_GRADCHECK(gradcheck_module(rnn, {random_normal({2, 3, 2}, 1), random_normal({2, 3}, 2), random_normal({2, 3}, 3)},
-                                   [&](std::span<const Var> v) {
-                                     Rng r(9);
-                                     State init[] = {{v[1], Var()}, {v[2], Var()}};
-                                     RecurrentResult out = rnn(v[0], r, init);
-                                     return project(out.output, 4) + project_states(out.final, 5);
-                                   }));
+    REQUIRE_MODULE_GRADCHECK(
+        gradcheck_module(rnn, {random_normal({2, 3, 2}, 1), random_normal({2, 3}, 2), random_normal({2, 3}, 3)},
+                         [&](std::span<const Var> v) {
+                           Rng r(9);
+                           State init[] = {{v[1], Var()}, {v[2], Var()}};
+                           RecurrentResult out = rnn(v[0], r, init);
+                           return project(out.output, 4) + project_states(out.final, 5);
+                         }));
   }
   SECTION("bidirectional Elman, 2 layers") {
     Recurrent rnn(cell_factory<Elman>(), 2, 2, rng, {.num_layers = 2, .bidirectional = true});
@@ -223,8 +225,10 @@ TEST_CASE("variable lengths: a padded batch equals each sequence alone (bidirect
               Approx(t < L ? alone.output.value().at({0, t, j}) : 0.0).margin(1e-12).epsilon(0));
     for (size_t i = 0; i < padded.final.size(); ++i)
       for (int64_t j = 0; j < 4; ++j) {
-        CHECK(padded.final[i].h.value().at({b, j}) == Approx(alone.final[i].h.value().at({0, j})).margin(1e-12).epsilon(0));
-        CHECK(padded.final[i].c.value().at({b, j}) == Approx(alone.final[i].c.value().at({0, j})).margin(1e-12).epsilon(0));
+        CHECK(padded.final[i].h.value().at({b, j}) ==
+              Approx(alone.final[i].h.value().at({0, j})).margin(1e-12).epsilon(0));
+        CHECK(padded.final[i].c.value().at({b, j}) ==
+              Approx(alone.final[i].c.value().at({0, j})).margin(1e-12).epsilon(0));
       }
     const Tensor g = xb.grad();
     for (int64_t t = 0; t < T; ++t)
@@ -268,11 +272,12 @@ TEST_CASE("variational dropout: one mask per sequence, tied over time, gradcheck
     UnrollMasks masks = draw_masks(cell, 2, 4, {.input_dropout = 0.3, .state_dropout = 0.4}, mr, DType::f64);
     REQUIRE(masks.input.shape() == Shape{2, 3});
     REQUIRE(masks.state.shape() == Shape{2, 3});
-    REQUIRE_MODULE_GRADCHECK(gradcheck_module(cell, {random_normal({2, 4, 3}, 13), random_normal({2, 3}, 14), random_normal({2, 3}, 15)},
-                                   [&](std::span<const Var> v) {
-                                     UnrollResult r = unroll(cell, v[0], {v[1], v[2]}, {.masks = &masks});
-                                     return project(r.output, 16) + project(r.final.c, 17);
-                                   }));
+    REQUIRE_MODULE_GRADCHECK(
+        gradcheck_module(cell, {random_normal({2, 4, 3}, 13), random_normal({2, 3}, 14), random_normal({2, 3}, 15)},
+                         [&](std::span<const Var> v) {
+                           UnrollResult r = unroll(cell, v[0], {v[1], v[2]}, {.masks = &masks});
+                           return project(r.output, 16) + project(r.final.c, 17);
+                         }));
   }
 }
 
@@ -316,11 +321,12 @@ TEST_CASE("zoneout: keeps previous units by mask, expectation in eval, gradcheck
     UnrollMasks masks = draw_masks(cell, 2, 4, {.zoneout_h = 0.3, .zoneout_c = 0.5}, mr, DType::f64);
     REQUIRE(masks.zoneout_c.size() == 4);
     const std::vector<int64_t> lengths{4, 3};
-    REQUIRE_MODULE_GRADCHECK(gradcheck_module(cell, {random_normal({2, 4, 2}, 24), random_normal({2, 3}, 25), random_normal({2, 3}, 26)},
-                                   [&](std::span<const Var> v) {
-                                     UnrollResult r = unroll(cell, v[0], {v[1], v[2]}, {.lengths = lengths, .masks = &masks});
-                                     return project(r.output, 27) + project(r.final.c, 28);
-                                   }));
+    REQUIRE_MODULE_GRADCHECK(
+        gradcheck_module(cell, {random_normal({2, 4, 2}, 24), random_normal({2, 3}, 25), random_normal({2, 3}, 26)},
+                         [&](std::span<const Var> v) {
+                           UnrollResult r = unroll(cell, v[0], {v[1], v[2]}, {.lengths = lengths, .masks = &masks});
+                           return project(r.output, 27) + project(r.final.c, 28);
+                         }));
     cell.eval();  // the expectation form is differentiable too
     REQUIRE_MODULE_GRADCHECK(gradcheck_module(cell, {random_normal({2, 4, 2}, 29)}, [&](std::span<const Var> v) {
       UnrollResult r = unroll(cell, v[0], {}, {.regularization = {.zoneout_h = 0.3, .zoneout_c = 0.5}});
@@ -332,7 +338,8 @@ TEST_CASE("zoneout: keeps previous units by mask, expectation in eval, gradcheck
 TEST_CASE("Recurrent: dropout between layers only, and off in eval", "[nn][recurrent]") {
   auto build = [](double p, int64_t layers) {
     Rng init(30);
-    return std::make_unique<Recurrent>(cell_factory<Elman>(), 3, 4, init, RecurrentOptions{.num_layers = layers, .dropout = p});
+    return std::make_unique<Recurrent>(cell_factory<Elman>(), 3, 4, init,
+                                       RecurrentOptions{.num_layers = layers, .dropout = p});
   };
   auto plain = build(0.0, 2), dropped = build(0.5, 2);
   Tape tape;
@@ -378,11 +385,14 @@ TEST_CASE("truncated BPTT: k = T equals full BPTT, k < T sums detached chunk gra
     cell.zero_grad();
     Tape tape;
     int calls = 0;
-    StateValues fin = truncated_bptt(tape, cell, x, T, [&](const UnrollResult& r, int64_t i) {
-      CHECK(i == 0);
-      ++calls;
-      tape.backward(chunk_loss(r));
-    }, init);
+    StateValues fin = truncated_bptt(
+        tape, cell, x, T,
+        [&](const UnrollResult& r, int64_t i) {
+          CHECK(i == 0);
+          ++calls;
+          tape.backward(chunk_loss(r));
+        },
+        init);
     CHECK(calls == 1);
     std::vector<Tensor> g = grads();
     for (size_t k = 0; k < g.size(); ++k) CHECK(bitwise_equal(g[k], full_grads[k]));
@@ -411,11 +421,14 @@ TEST_CASE("truncated BPTT: k = T equals full BPTT, k < T sums detached chunk gra
     cell.zero_grad();
     Tape tape;
     std::vector<int64_t> sizes;
-    StateValues fin = truncated_bptt(tape, cell, x, k, [&](const UnrollResult& r, int64_t) {
-      sizes.push_back(r.output.size(1));
-      tape.backward(chunk_loss(r));
-      tape.reset();
-    }, init);
+    StateValues fin = truncated_bptt(
+        tape, cell, x, k,
+        [&](const UnrollResult& r, int64_t) {
+          sizes.push_back(r.output.size(1));
+          tape.backward(chunk_loss(r));
+          tape.reset();
+        },
+        init);
     CHECK(sizes == std::vector<int64_t>{3, 3, 1});
     std::vector<Tensor> g = grads();
     for (size_t i = 0; i < g.size(); ++i) {
@@ -442,7 +455,8 @@ TEST_CASE("truncated BPTT: k = T equals full BPTT, k < T sums detached chunk gra
         [&](const RecurrentResult&, int64_t) {
           ++chunks;
           tape.reset();
-        }, r2);
+        },
+        r2);
     CHECK(chunks == 4);
     REQUIRE(fin.size() == 2);
     for (size_t i = 0; i < 2; ++i) CHECK(bitwise_equal(fin[i].h, whole.final[i].h.value()));
@@ -463,7 +477,8 @@ TEST_CASE("GradientProbe: ||dL/dh_k|| = w^(T-k) for h_t = w h_(t-1) + x_t", "[nn
     REQUIRE(probe.h_norms().size() == size_t(T));
     CHECK(probe.c_norms().empty());
     // h[t] is h_k with k = t + 1 (h_0 is the initial state).
-    for (int64_t t = 0; t < T; ++t) CHECK(probe.h_norms()[size_t(t)] == Approx(std::pow(w, double(T - 1 - t))).epsilon(1e-12));
+    for (int64_t t = 0; t < T; ++t)
+      CHECK(probe.h_norms()[size_t(t)] == Approx(std::pow(w, double(T - 1 - t))).epsilon(1e-12));
     CHECK(h0.grad().item() == Approx(std::pow(w, double(T))).epsilon(1e-12));
   }
   CHECK(std::pow(0.9, 50) == Approx(0.00515377520732012));

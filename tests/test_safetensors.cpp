@@ -77,8 +77,8 @@ TEST_CASE("safetensors: exact bytes of a tiny file, and a hand-written header", 
   std::map<std::string, Tensor> t{{"a", vec({1.0, -2.0}, DType::f32)}};
   const std::string json = R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   REQUIRE(json.size() == 85);
-  std::string expected = std::string("\x58\0\0\0\0\0\0\0", 8) + json + "   " +
-                         std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);
+  std::string expected =
+      std::string("\x58\0\0\0\0\0\0\0", 8) + json + "   " + std::string("\x00\x00\x80\x3f\x00\x00\x00\xc0", 8);
   REQUIRE(encode_safetensors(t, {{"format", "pt"}}) == expected);
 
   // As Python's json.dumps writes it: spaces, other key order, escapes, a scalar, no metadata.
@@ -114,15 +114,17 @@ TEST_CASE("safetensors: malformed files throw clear errors", "[nn][safetensors]"
   // Structure.
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2]}})", 8), "'a'", "data_offsets");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8), "'a'", "\"x\"");
-  REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", 8), "'a'", "unknown dtype 'Q7'");
-  REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4), "'a'", "unsupported dtype 'F16'");
+  REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", 8), "'a'",
+                        "unknown dtype 'Q7'");
+  REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4), "'a'",
+                        "unsupported dtype 'F16'");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), "'a'", "non-negative");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8), "'a'", "non-negative");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[1,1,1,1,1,1,1],"data_offsets":[0,4]}})", 4), "rank 7");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[99999999999999999999],"data_offsets":[0,8]}})", 8),
                         "out of range");
-  REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8),
-                        "'a'", "needs more");
+  REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8), "'a'",
+                        "needs more");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "'a'", "needs 12");
   REQUIRE_THROWS_NAMING(bad(R"({"__metadata__":{"k":1}})", 0), "__metadata__", "not a string");
 
@@ -130,7 +132,9 @@ TEST_CASE("safetensors: malformed files throw clear errors", "[nn][safetensors]"
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 4), "'a'", "out of range");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8), "'a'", "out of range");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                            R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "'a'", "'b'", "overlap");
+                            R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                            12),
+                        "'a'", "'b'", "overlap");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "gap", "'a'");
   REQUIRE_THROWS_NAMING(bad(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 12), "12 bytes", "cover 8");
 
@@ -146,7 +150,8 @@ TEST_CASE("safetensors: malformed files throw clear errors", "[nn][safetensors]"
 TEST_CASE("safetensors: truncations and byte corruption never crash", "[nn][safetensors]") {
   TempDir dir("st");
   Rng rng(8);
-  std::map<std::string, Tensor> t{{"w", Tensor::normal({3, 2}, rng)}, {"b", Tensor::normal({3}, rng, 0, 1, DType::f64)}};
+  std::map<std::string, Tensor> t{{"w", Tensor::normal({3, 2}, rng)},
+                                  {"b", Tensor::normal({3}, rng, 0, 1, DType::f64)}};
   const std::string good = encode_safetensors(t, {{"k", "v"}});
   for (size_t n = 0; n < good.size(); ++n) {
     INFO("length " << n);
@@ -180,12 +185,11 @@ TEST_CASE("safetensors: truncations and byte corruption never crash", "[nn][safe
 
 TEST_CASE("safetensors: PyTorch names and bias summing with exact numbers", "[nn][safetensors]") {
   SECTION("LSTM import sums the two biases") {
-    std::map<std::string, Tensor> pt{
-        {"rnn.weight_ih_l0", Tensor::from({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8}, DType::f64)},
-        {"rnn.weight_hh_l0", Tensor::from({4, 1}, {9, 10, 11, 12}, DType::f64)},
-        {"rnn.bias_ih_l0", vec({1, 2, 3, 4})},
-        {"rnn.bias_hh_l0", vec({0.5, 0.25, -3, 0.125})},
-        {"head.weight", vec({7})}};
+    std::map<std::string, Tensor> pt{{"rnn.weight_ih_l0", Tensor::from({4, 2}, {1, 2, 3, 4, 5, 6, 7, 8}, DType::f64)},
+                                     {"rnn.weight_hh_l0", Tensor::from({4, 1}, {9, 10, 11, 12}, DType::f64)},
+                                     {"rnn.bias_ih_l0", vec({1, 2, 3, 4})},
+                                     {"rnn.bias_hh_l0", vec({0.5, 0.25, -3, 0.125})},
+                                     {"head.weight", vec({7})}};
     auto ours = from_pytorch_rnn(pt, TorchRnn::lstm, "rnn.");
     REQUIRE(ours.size() == 4);
     REQUIRE(ours.at("rnn.l0.bias").to_vector() == std::vector<double>{1.5, 2.25, 0, 4.125});

@@ -36,29 +36,28 @@ inline void require_cell_gradcheck(nn::Cell& cell) {
   REQUIRE(r.checked == cell.num_parameters() + kT * kB * kI + kB * kH * (cell.has_cell_state() ? 2 : 1));
 }
 
-
 }  // namespace seqgrad::testing
 
 // Gradchecks f over inputs (float64) and reports the worst element on failure.
-#define REQUIRE_GRADCHECK(f, ...)                                           \
-  do {                                                                      \
-    auto gc_result_ = ::seqgrad::gradcheck((f), __VA_ARGS__);               \
-    INFO(gc_result_.str());                                                 \
-    REQUIRE(gc_result_.ok);                                                 \
-    REQUIRE(gc_result_.checked > 0);                                        \
+#define REQUIRE_GRADCHECK(f, ...)                             \
+  do {                                                        \
+    auto gc_result_ = ::seqgrad::gradcheck((f), __VA_ARGS__); \
+    INFO(gc_result_.str());                                   \
+    REQUIRE(gc_result_.ok);                                   \
+    REQUIRE(gc_result_.checked > 0);                          \
   } while (0)
 
 // Requires `expr` to throw std::exception whose message contains every given substring.
-#define REQUIRE_THROWS_NAMING(expr, ...)                                    \
-  do {                                                                      \
-    bool thrown_ = false;                                                   \
-    try {                                                                   \
-      (void)(expr);                                                         \
-    } catch (const std::exception& e_) {                                    \
-      thrown_ = true;                                                       \
-      std::string msg_ = e_.what();                                         \
-      INFO("message: " << msg_);                                            \
+#define REQUIRE_THROWS_NAMING(expr, ...)                                                    \
+  do {                                                                                      \
+    bool thrown_ = false;                                                                   \
+    try {                                                                                   \
+      (void)(expr);                                                                         \
+    } catch (const std::exception& e_) {                                                    \
+      thrown_ = true;                                                                       \
+      std::string msg_ = e_.what();                                                         \
+      INFO("message: " << msg_);                                                            \
       for (const char* part_ : {__VA_ARGS__}) CHECK(msg_.find(part_) != std::string::npos); \
-    }                                                                       \
-    REQUIRE(thrown_);                                                       \
+    }                                                                                       \
+    REQUIRE(thrown_);                                                                       \
   } while (0)

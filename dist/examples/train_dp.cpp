@@ -59,10 +59,14 @@ double to_double(const std::string& name, const std::string& text) {
 // "--name value" pairs into Flags; unknown names and missing values throw.
 Flags parse(int argc, char** argv) {
   Flags f;
-  std::map<std::string, int64_t*> ints = {{"--steps", &f.steps},   {"--micro-batches", &f.micro_batches},
-                                          {"--batch", &f.batch},   {"--length", &f.length},
-                                          {"--hidden", &f.hidden}, {"--every", &f.every},
-                                          {"--seed", &f.seed},     {"--abort-rank", &f.abort_rank},
+  std::map<std::string, int64_t*> ints = {{"--steps", &f.steps},
+                                          {"--micro-batches", &f.micro_batches},
+                                          {"--batch", &f.batch},
+                                          {"--length", &f.length},
+                                          {"--hidden", &f.hidden},
+                                          {"--every", &f.every},
+                                          {"--seed", &f.seed},
+                                          {"--abort-rank", &f.abort_rank},
                                           {"--abort-at-step", &f.abort_at_step}};
   std::map<std::string, double*> doubles = {{"--lr", &f.lr}, {"--max-grad-norm", &f.max_grad_norm}};
   std::map<std::string, std::string*> texts = {{"--checkpoint", &f.checkpoint}, {"--combine", &f.combine}};
@@ -100,7 +104,8 @@ int train(dist::Communicator& world, const Flags& f) {
                          .digest_every = 10,
                          .config = config});
   std::optional<dist::Resumable> run;
-  if (!f.checkpoint.empty()) run.emplace(world, f.checkpoint, model, adam, optim::ResumeOptions{.every = f.every, .config = config});
+  if (!f.checkpoint.empty())
+    run.emplace(world, f.checkpoint, model, adam, optim::ResumeOptions{.every = f.every, .config = config});
   const int64_t start = run ? run->resume() : 0;
   if (world.is_root() && start > 0) std::cout << "resumed from '" << f.checkpoint << "' at step " << start << "\n";
   Tape tape;

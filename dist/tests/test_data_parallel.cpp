@@ -4,9 +4,9 @@
 // same clear error on every rank, and checkpoints written by rank 0 resumed at another rank count.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <cstring>
 #include <filesystem>
-#include <unistd.h>
 
 #include "dist/communicator.h"
 #include "dist/data_parallel.h"
@@ -108,7 +108,8 @@ TEST_CASE("2 ranks x m micro-batches equal 1 process accumulating 2m, bit for bi
   for (int64_t m : {1, 2}) {
     CAPTURE(m);
     Trainer dp_trainer, reference, single, initial;
-    dist::DataParallel dp(world, dp_trainer.model, dp_trainer.adam, {.micro_batches = m, .max_grad_norm = 0.05, .digest_every = 1});
+    dist::DataParallel dp(world, dp_trainer.model, dp_trainer.adam,
+                          {.micro_batches = m, .max_grad_norm = 0.05, .digest_every = 1});
     dist::Communicator self = dist::Communicator::self();
     dist::DataParallel one(self, single.model, single.adam, {.micro_batches = 2 * m, .max_grad_norm = 0.05});
     for (int64_t s = 0; s < kSteps; ++s) {
@@ -116,14 +117,15 @@ TEST_CASE("2 ranks x m micro-batches equal 1 process accumulating 2m, bit for bi
       one.step(single.fn());
       reference_step(reference, 2 * m, 0.05);
     }
-    CHECK(dp.clip_stats().clipped > 0);                          // clipping of the combined gradient was exercised
+    CHECK(dp.clip_stats().clipped > 0);  // clipping of the combined gradient was exercised
     CHECK(max_abs_difference(dp_trainer.model, initial.model) > 1e-3);  // and training moved the parameters
     CHECK(first_different(dp_trainer.model, reference.model) == "");
     CHECK(first_different(single.model, reference.model) == "");
   }
 }
 
-TEST_CASE("parameters stay identical on every rank; a divergence names the rank and first parameter", "[dist][digest]") {
+TEST_CASE("parameters stay identical on every rank; a divergence names the rank and first parameter",
+          "[dist][digest]") {
   dist::Communicator world;
   REQUIRE(world.size() == 2);
   Trainer t;
@@ -137,14 +139,16 @@ TEST_CASE("parameters stay identical on every rank; a divergence names the rank 
     t.model.head.weight.value.data<float>()[0] += 1.0f;
     t.model.rnn.named_parameters()[1].second->value.data<float>()[3] += 1.0f;
   }
-  REQUIRE_THROWS_WITH(dp.check_digests(), Contains("after step 4, rank 1's parameter 'rnn.l0.weight_hh' differs from rank 0's"));
+  REQUIRE_THROWS_WITH(dp.check_digests(),
+                      Contains("after step 4, rank 1's parameter 'rnn.l0.weight_hh' differs from rank 0's"));
 }
 
 TEST_CASE("allreduce mode keeps ranks identical and matches accumulation to rounding", "[dist][allreduce]") {
   dist::Communicator world;
   REQUIRE(world.size() == 2);
   Trainer t, reference, initial;
-  dist::DataParallel dp(world, t.model, t.adam, {.micro_batches = 2, .combine = dist::Combine::allreduce, .digest_every = 1});
+  dist::DataParallel dp(world, t.model, t.adam,
+                        {.micro_batches = 2, .combine = dist::Combine::allreduce, .digest_every = 1});
   for (int64_t s = 0; s < kSteps; ++s) {
     dp.step(t.fn());
     reference_step(reference, 4, 0);
@@ -160,9 +164,11 @@ TEST_CASE("mismatched configurations give the same clear error on every rank", "
   const bool odd = world.rank() == 1;
   SECTION("a different hidden size") {
     Trainer t(odd ? kHidden + 1 : kHidden);
-    REQUIRE_THROWS_WITH(dist::DataParallel(world, t.model, t.adam),
-                        Contains("DataParallel: rank 1's configuration differs from rank 0's at line") &&
-                            Contains("rank 0 'parameter rnn.l0.weight_ih f32 (32, 2)', rank 1 'parameter rnn.l0.weight_ih f32 (36, 2)'"));
+    REQUIRE_THROWS_WITH(
+        dist::DataParallel(world, t.model, t.adam),
+        Contains("DataParallel: rank 1's configuration differs from rank 0's at line") &&
+            Contains(
+                "rank 0 'parameter rnn.l0.weight_ih f32 (32, 2)', rank 1 'parameter rnn.l0.weight_ih f32 (36, 2)'"));
   }
   SECTION("a different config text") {
     Trainer t;

@@ -71,11 +71,12 @@ Objective sentiment_objective(Model& model, const ClassificationTask& task, cons
   return {.val_name = "val_accuracy",
           .higher_is_better = true,
           .batches = shuffled_batches(int64_t(task.train.x.size()), cfg.batch),
-          .loss = [&](Tape& tape, std::span<const int64_t> idx) {
-            std::vector<int64_t> y;
-            for (int64_t i : idx) y.push_back(task.train.y[size_t(i)]);
-            return std::pair{cross_entropy(classify(tape, model, task.train, idx), y), double(idx.size())};
-          },
+          .loss =
+              [&](Tape& tape, std::span<const int64_t> idx) {
+                std::vector<int64_t> y;
+                for (int64_t i : idx) y.push_back(task.train.y[size_t(i)]);
+                return std::pair{cross_entropy(classify(tape, model, task.train, idx), y), double(idx.size())};
+              },
           .validate = [&] { return accuracy(model, task.val, task.classes); }};
 }
 
@@ -87,7 +88,8 @@ void check_sentiment(const ClassificationTask& task) {
 // ---- tagging -------------------------------------------------------------------------------------
 
 // Logits (B·T, tags) and the padded targets (B·T, kIgnore past each length).
-Var tag_logits(Tape& tape, Model& model, const TaggingSplit& s, std::span<const int64_t> idx, std::vector<int64_t>& targets) {
+Var tag_logits(Tape& tape, Model& model, const TaggingSplit& s, std::span<const int64_t> idx,
+               std::vector<int64_t>& targets) {
   const data::PaddedBatch b = data::pad_batch(s.x, idx);
   targets = data::pad_batch(s.y, idx, kIgnore).ids;
   nn::RecurrentResult r = (*model.rnn)(model.embed(tape, b.ids, b.batch, b.steps), model.rng, {}, b.lengths);
@@ -118,11 +120,12 @@ Objective tagging_objective(Model& model, const TaggingTask& task, const Config&
   return {.val_name = "val_token_accuracy",
           .higher_is_better = true,
           .batches = shuffled_batches(int64_t(task.train.x.size()), cfg.batch),
-          .loss = [&model, &task, targets = std::vector<int64_t>()](Tape& tape, std::span<const int64_t> idx) mutable {
-            Var logits = tag_logits(tape, model, task.train, idx, targets);
-            const auto n = std::count_if(targets.begin(), targets.end(), [](int64_t t) { return t != kIgnore; });
-            return std::pair{cross_entropy(logits, targets, kIgnore), double(n)};
-          },
+          .loss =
+              [&model, &task, targets = std::vector<int64_t>()](Tape& tape, std::span<const int64_t> idx) mutable {
+                Var logits = tag_logits(tape, model, task.train, idx, targets);
+                const auto n = std::count_if(targets.begin(), targets.end(), [](int64_t t) { return t != kIgnore; });
+                return std::pair{cross_entropy(logits, targets, kIgnore), double(n)};
+              },
           .validate = [&model, &task, tags] { return tag_scores(model, task.val, tags).first; }};
 }
 
@@ -163,7 +166,8 @@ struct LmStream {
   }
   // Validation bits per character over the whole stream.
   double bpc() {
-    return mean_loss(model, windows(), [this](Tape& t, std::span<const int64_t> w) { return loss(t, w); }) / std::log(2.0);
+    return mean_loss(model, windows(), [this](Tape& t, std::span<const int64_t> w) { return loss(t, w); }) /
+           std::log(2.0);
   }
 
   Model& model;
@@ -176,13 +180,15 @@ struct LmStream {
 // The capped streams, checked to give every batch row at least 2 characters.
 std::pair<std::vector<int64_t>, std::vector<int64_t>> lm_streams(const data::CharCorpus& corpus, CellKind cell,
                                                                  const Config& cfg) {
-  if (cell == CellKind::bilstm) throw std::invalid_argument("train_char_lm: a BiLSTM would see the future; not a language model");
+  if (cell == CellKind::bilstm)
+    throw std::invalid_argument("train_char_lm: a BiLSTM would see the future; not a language model");
   if (cfg.bptt < 1) throw std::invalid_argument("train_char_lm: bptt must be >= 1");
   auto train = lm_train_stream(corpus, cfg), val = lm_val_stream(corpus, cfg);
   if (int64_t(train.size()) < 2 * cfg.batch || int64_t(val.size()) < 2 * cfg.batch)
-    throw std::invalid_argument("train_char_lm: needs at least 2 characters per batch row in train and validation (batch " +
-                                std::to_string(cfg.batch) + ", got " + std::to_string(train.size()) + " and " +
-                                std::to_string(val.size()) + " characters)");
+    throw std::invalid_argument(
+        "train_char_lm: needs at least 2 characters per batch row in train and validation (batch " +
+        std::to_string(cfg.batch) + ", got " + std::to_string(train.size()) + " and " + std::to_string(val.size()) +
+        " characters)");
   return {std::move(train), std::move(val)};
 }
 
@@ -237,11 +243,12 @@ Objective forecast_objective(Model& model, const ForecastTask& task, const Confi
   return {.val_name = "val_rmse",
           .higher_is_better = false,
           .batches = shuffled_batches(int64_t(train_pos.size()), cfg.batch),
-          .loss = [&model, &task, train_pos](Tape& tape, std::span<const int64_t> idx) {
-            Tensor x, y;
-            forecast_batch(task, train_pos, idx, x, y);
-            return std::pair{mse(forecast(tape, model, x), tape.constant(y)), double(idx.size())};
-          },
+          .loss =
+              [&model, &task, train_pos](Tape& tape, std::span<const int64_t> idx) {
+                Tensor x, y;
+                forecast_batch(task, train_pos, idx, x, y);
+                return std::pair{mse(forecast(tape, model, x), tape.constant(y)), double(idx.size())};
+              },
           .validate = [&model, &task, val_pos] { return forecast_rmse(model, task, val_pos); }};
 }
 
@@ -250,7 +257,8 @@ Metrics forecast_metrics(Model& model, const ForecastTask& task) {
 }
 
 void check_forecast(CellKind cell) {
-  if (cell == CellKind::bilstm) throw std::invalid_argument("train_forecast: a BiLSTM is not used for forecasting here");
+  if (cell == CellKind::bilstm)
+    throw std::invalid_argument("train_forecast: a BiLSTM is not used for forecasting here");
 }
 
 }  // namespace
@@ -377,7 +385,8 @@ Result train_sentiment(const ClassificationTask& task, CellKind cell, const Conf
   return r;
 }
 
-Metrics evaluate_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg, const NamedTensors& params) {
+Metrics evaluate_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg,
+                           const NamedTensors& params) {
   auto model = saved_model(cell, task.vocab_size, 0, task.classes, cfg, params);
   return {{"test_accuracy", accuracy(*model, task.test, task.classes)}};
 }
@@ -437,11 +446,11 @@ ForecastTask encode_forecast(const data::ForecastData& in, int64_t window, const
   t.test_begin = int64_t(t.values.size());
   t.values.insert(t.values.end(), in.test.values.begin(), in.test.values.end());
   if (t.val_begin <= window || t.test_begin == t.val_begin || int64_t(t.values.size()) == t.test_begin)
-    throw std::invalid_argument("forecast: " + source + ": " + std::to_string(t.values.size()) +
-                                " values are too few for --window " + std::to_string(window) + ": needs more than " +
-                                std::to_string(window) + " training values and non-empty validation and test parts, got " +
-                                std::to_string(t.val_begin) + " / " + std::to_string(t.test_begin - t.val_begin) + " / " +
-                                std::to_string(int64_t(t.values.size()) - t.test_begin));
+    throw std::invalid_argument(
+        "forecast: " + source + ": " + std::to_string(t.values.size()) + " values are too few for --window " +
+        std::to_string(window) + ": needs more than " + std::to_string(window) +
+        " training values and non-empty validation and test parts, got " + std::to_string(t.val_begin) + " / " +
+        std::to_string(t.test_begin - t.val_begin) + " / " + std::to_string(int64_t(t.values.size()) - t.test_begin));
   std::vector<double> changes;
   for (int64_t i = 1; i < t.val_begin; ++i) changes.push_back(t.values[size_t(i)] - t.values[size_t(i - 1)]);
   const double sd = mean_std(changes).std;

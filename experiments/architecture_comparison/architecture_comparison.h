@@ -22,35 +22,35 @@
 #include <vector>
 
 #include "autograd/tensor.h"
-#include "nn/checkpoint.h"
 #include "experiments/common/cells.h"
 #include "experiments/common/claims.h"
 #include "experiments/data/data.h"
+#include "nn/checkpoint.h"
 
 namespace seqgrad::architecture_comparison {
 
 namespace data = seqgrad::experiments::data;
 
 // The cells (experiments/common/cells.h); bilstm = nn::Recurrent bidirectional over Lstm.
-using experiments::CellKind;
 using experiments::cell_name;
+using experiments::CellKind;
 using experiments::parse_cell;
 
-inline constexpr int64_t kEvalBatch = 128;  // evaluation batch (forward only)
+inline constexpr int64_t kEvalBatch = 128;                    // evaluation batch (forward only)
 using Metrics = std::vector<std::pair<std::string, double>>;  // e.g. {{"test_accuracy", 0.81}}
-using NamedTensors = std::map<std::string, Tensor>;            // parameters by name
+using NamedTensors = std::map<std::string, Tensor>;           // parameters by name
 
 struct Config {
-  int64_t embed = 32;       // embedding size (sentiment, tagging, char LM)
-  int64_t hidden = 64;      // hidden units per direction
+  int64_t embed = 32;   // embedding size (sentiment, tagging, char LM)
+  int64_t hidden = 64;  // hidden units per direction
   int64_t batch = 32;
   int64_t epochs = 3;
-  double lr = 2e-3;         // Adam
-  double clip = 1.0;        // clip_grad_norm max norm (0 = off)
+  double lr = 2e-3;   // Adam
+  double clip = 1.0;  // clip_grad_norm max norm (0 = off)
   double forget_bias = 1.0;
-  int64_t max_train = 0;    // sentiment/tagging: at most this many training sentences (0 = all)
-  int64_t max_eval = 0;     // sentiment/tagging: at most this many validation and test sentences (0 = all)
-  int64_t min_count = 2;    // vocabulary: rarer training words become <unk> (so <unk> is trained)
+  int64_t max_train = 0;       // sentiment/tagging: at most this many training sentences (0 = all)
+  int64_t max_eval = 0;        // sentiment/tagging: at most this many validation and test sentences (0 = all)
+  int64_t min_count = 2;       // vocabulary: rarer training words become <unk> (so <unk> is trained)
   int64_t lm_train_chars = 0;  // char LM: the first N training characters (0 = all)
   int64_t lm_val_chars = 0;    // char LM: the first N validation characters (0 = all)
   int64_t bptt = 50;           // char LM: truncated-BPTT window
@@ -60,10 +60,10 @@ struct Config {
 };
 
 struct Epoch {
-  double train_loss = 0;  // mean training loss over the epoch (per sequence / token / window)
-  double val_metric = 0;  // the task's validation metric (see Result::val_name)
-  double seconds = 0;     // wall-clock training time of the epoch (not evaluation): NOT deterministic
-  double cpu_seconds = 0; // process CPU time of the same (all threads; robust to other processes' load)
+  double train_loss = 0;   // mean training loss over the epoch (per sequence / token / window)
+  double val_metric = 0;   // the task's validation metric (see Result::val_name)
+  double seconds = 0;      // wall-clock training time of the epoch (not evaluation): NOT deterministic
+  double cpu_seconds = 0;  // process CPU time of the same (all threads; robust to other processes' load)
 };
 
 struct Result {
@@ -74,10 +74,10 @@ struct Result {
   std::string val_name;              // "val_accuracy", "val_token_accuracy", "val_bpc", "val_rmse"
   bool higher_is_better = true;      // for val_name (and the test metrics)
   std::vector<Epoch> epochs;
-  int64_t best_epoch = 0;            // 0-based epoch with the best validation metric (model selected there)
+  int64_t best_epoch = 0;  // 0-based epoch with the best validation metric (model selected there)
   // Final metrics of the selected model, e.g. {"test_accuracy", 0.81}; deterministic.
   Metrics metrics;
-  NamedTensors parameters;  // the selected model's parameters by name (for checkpoints)
+  NamedTensors parameters;                       // the selected model's parameters by name (for checkpoints)
   double metric(const std::string& name) const;  // throws naming the metric when absent
   double seconds_per_epoch() const;              // mean of Epoch::seconds
   double cpu_seconds_per_epoch() const;          // mean of Epoch::cpu_seconds
@@ -105,7 +105,8 @@ ClassificationTask encode_classification(const data::ClassificationData& in, con
 // Metrics: test_accuracy (model of the epoch with the best validation accuracy).
 Result train_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg);
 // The same test metrics of saved parameters (Result::parameters), without training.
-Metrics evaluate_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg, const NamedTensors& params);
+Metrics evaluate_sentiment(const ClassificationTask& task, CellKind cell, const Config& cfg,
+                           const NamedTensors& params);
 
 // ---- POS tagging (many-to-many) ----------------------------------------------------------------
 
@@ -152,8 +153,8 @@ Metrics evaluate_char_lm(const data::CharCorpus& corpus, CellKind cell, const Co
 // AirPassengers) then never leaves the range the model was trained on, and predicting a change of 0
 // is exactly the persistence baseline, on the same targets. RMSE is in the original units.
 struct ForecastTask {
-  double scale = 1;                 // std of the training part's one-step changes (1 if constant)
-  std::vector<double> values;       // raw, train | val | test
+  double scale = 1;            // std of the training part's one-step changes (1 if constant)
+  std::vector<double> values;  // raw, train | val | test
   int64_t val_begin = 0, test_begin = 0, window = 0;
 };
 // `source` names the data (its file) in errors, which also name --window.
@@ -166,7 +167,7 @@ std::vector<int64_t> positions(int64_t begin, int64_t end);
 
 // ---- statistics ----------------------------------------------------------------------------------
 
-using experiments::MeanStd;
 using experiments::mean_std;
+using experiments::MeanStd;
 
 }  // namespace seqgrad::architecture_comparison

@@ -33,7 +33,8 @@ std::pair<double, double> tag_scores(const TaggingSplit& s, int64_t tags, F tag_
   return {fraction_equal(gold, pred), macro_f1(gold, pred, tags)};
 }
 
-Baseline tagging_baseline(const std::string& name, const TaggingTask& task, const std::function<int64_t(int64_t)>& tag_of) {
+Baseline tagging_baseline(const std::string& name, const TaggingTask& task,
+                          const std::function<int64_t(int64_t)>& tag_of) {
   const int64_t tags = int64_t(task.tagset.size());
   const auto [acc, f1] = tag_scores(task.test, tags, tag_of);
   return {name, tag_scores(task.val, tags, tag_of).first, {{"test_token_accuracy", acc}, {"test_macro_f1", f1}}};
@@ -50,8 +51,8 @@ double mean_bits(const std::vector<int64_t>& eval, F prob) {
 void check_ids(const std::vector<int64_t>& ids, int64_t vocab, const char* what) {
   for (int64_t id : ids)
     if (id < 0 || id >= vocab)
-      throw std::invalid_argument(std::string(what) + ": character id " + std::to_string(id) + " outside the vocabulary of " +
-                                  std::to_string(vocab));
+      throw std::invalid_argument(std::string(what) + ": character id " + std::to_string(id) +
+                                  " outside the vocabulary of " + std::to_string(vocab));
 }
 
 }  // namespace
@@ -60,7 +61,9 @@ std::vector<Baseline> sentiment_baselines(const ClassificationTask& task) {
   std::vector<int64_t> counts(size_t(std::max<int64_t>(task.classes, 1)));
   for (int64_t y : task.train.y) ++counts[size_t(y)];
   const int64_t majority = most_frequent(counts);
-  auto acc = [&](const ClassificationSplit& s) { return fraction_equal(s.y, std::vector<int64_t>(s.y.size(), majority)); };
+  auto acc = [&](const ClassificationSplit& s) {
+    return fraction_equal(s.y, std::vector<int64_t>(s.y.size(), majority));
+  };
   return {{"majority", acc(task.val), {{"test_accuracy", acc(task.test)}}}};
 }
 
@@ -114,7 +117,8 @@ std::vector<Baseline> lm_baselines(const data::CharCorpus& corpus, const Config&
 double lag_rmse(const ForecastTask& t, int64_t lag, int64_t begin, int64_t end) {
   if (lag < 1 || begin - lag < 0 || begin >= end || end > int64_t(t.values.size()))
     throw std::invalid_argument("lag_rmse: lag " + std::to_string(lag) + " over [" + std::to_string(begin) + ", " +
-                                std::to_string(end) + ") reaches outside the " + std::to_string(t.values.size()) + " values");
+                                std::to_string(end) + ") reaches outside the " + std::to_string(t.values.size()) +
+                                " values");
   double se = 0;
   for (int64_t i = begin; i < end; ++i) {
     const double d = t.values[size_t(i)] - t.values[size_t(i - lag)];
@@ -131,7 +135,8 @@ std::vector<Baseline> forecast_baselines(const ForecastTask& t, int64_t season) 
                                 std::to_string(t.val_begin) + " training values");
   const int64_t end = int64_t(t.values.size());
   auto baseline = [&](const std::string& name, int64_t lag) {
-    return Baseline{name, lag_rmse(t, lag, t.val_begin, t.test_begin), {{"test_rmse", lag_rmse(t, lag, t.test_begin, end)}}};
+    return Baseline{
+        name, lag_rmse(t, lag, t.val_begin, t.test_begin), {{"test_rmse", lag_rmse(t, lag, t.test_begin, end)}}};
   };
   return {baseline("persistence", 1), baseline("seasonal_naive", season)};
 }

@@ -89,11 +89,13 @@ Epoch train_epoch(Model& model, optim::Adam& adam, const Objective& obj, Rng& sh
 
 }  // namespace
 
-Model::Model(CellKind kind, int64_t vocab, int64_t input, int64_t out, const Config& cfg) : rng(cfg.seed + kDropoutStream) {
+Model::Model(CellKind kind, int64_t vocab, int64_t input, int64_t out, const Config& cfg)
+    : rng(cfg.seed + kDropoutStream) {
   Rng init(cfg.seed);
   if (vocab > 0) embedding = std::make_unique<nn::Embedding>(vocab, cfg.embed, init);
   rnn = std::make_unique<nn::Recurrent>(experiments::cell_factory(kind, cfg.forget_bias), vocab > 0 ? cfg.embed : input,
-                                        cfg.hidden, init, nn::RecurrentOptions{.bidirectional = kind == CellKind::bilstm});
+                                        cfg.hidden, init,
+                                        nn::RecurrentOptions{.bidirectional = kind == CellKind::bilstm});
   head = std::make_unique<nn::Linear>(cfg.hidden * rnn->num_directions(), out, init);
   if (embedding) register_module("embedding", *embedding);
   register_module("rnn", *rnn);

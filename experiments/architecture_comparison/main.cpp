@@ -35,12 +35,18 @@ namespace {
 
 // The model and training settings, checked.
 ac::Config read_config(const experiments::Program& program) {
-  ac::Config cfg{.embed = program.get<int64_t>("embed"), .hidden = program.get<int64_t>("hidden"),
-                 .batch = program.get<int64_t>("batch"), .epochs = program.get<int64_t>("epochs"),
-                 .lr = program.get<double>("lr"), .clip = program.get<double>("clip"),
-                 .forget_bias = program.get<double>("forget-bias"), .max_train = program.get<int64_t>("max-train"),
-                 .max_eval = program.get<int64_t>("max-eval"), .lm_train_chars = program.get<int64_t>("lm-train-chars"),
-                 .lm_val_chars = program.get<int64_t>("lm-val-chars"), .bptt = program.get<int64_t>("bptt"),
+  ac::Config cfg{.embed = program.get<int64_t>("embed"),
+                 .hidden = program.get<int64_t>("hidden"),
+                 .batch = program.get<int64_t>("batch"),
+                 .epochs = program.get<int64_t>("epochs"),
+                 .lr = program.get<double>("lr"),
+                 .clip = program.get<double>("clip"),
+                 .forget_bias = program.get<double>("forget-bias"),
+                 .max_train = program.get<int64_t>("max-train"),
+                 .max_eval = program.get<int64_t>("max-eval"),
+                 .lm_train_chars = program.get<int64_t>("lm-train-chars"),
+                 .lm_val_chars = program.get<int64_t>("lm-val-chars"),
+                 .bptt = program.get<int64_t>("bptt"),
                  .window = program.get<int64_t>("window")};
   for (const char* name : {"seeds", "epochs", "embed", "hidden", "batch", "bptt", "window", "season"})
     experiments::require_positive(name, double(program.get<int64_t>(name)));
@@ -49,7 +55,8 @@ ac::Config read_config(const experiments::Program& program) {
     if (program.get<int64_t>(name) < 0)
       throw std::invalid_argument(std::string("--") + name + ": must be >= 0 (0 = all), got " +
                                   std::to_string(program.get<int64_t>(name)));
-  if (!(cfg.clip >= 0)) throw std::invalid_argument("--clip: must be >= 0 (0 = off), got " + experiments::fmt(cfg.clip));
+  if (!(cfg.clip >= 0))
+    throw std::invalid_argument("--clip: must be >= 0 (0 = off), got " + experiments::fmt(cfg.clip));
   return cfg;
 }
 
@@ -77,11 +84,12 @@ std::vector<std::pair<std::string, std::vector<std::string>>> run_tasks(const ex
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   return experiments::run_main([&]() -> int {
-    experiments::Program program("architecture_comparison",
-                                 "Experiment 2: vanilla RNN vs LSTM vs GRU vs BiLSTM on sentiment, POS tagging, a "
-                                 "character LM and forecasting (bundled sets or your --data-* files; mean ± std over "
-                                 "seeds, next to each task's baselines). --quick uses the values after '--quick:' on "
-                                 "real subsets: under 4 minutes wall on 2 idle cores. --resume skips finished trainings");
+    experiments::Program program(
+        "architecture_comparison",
+        "Experiment 2: vanilla RNN vs LSTM vs GRU vs BiLSTM on sentiment, POS tagging, a "
+        "character LM and forecasting (bundled sets or your --data-* files; mean ± std over "
+        "seeds, next to each task's baselines). --quick uses the values after '--quick:' on "
+        "real subsets: under 4 minutes wall on 2 idle cores. --resume skips finished trainings");
     ac::declare_options(program);
     if (!program.parse(argc, argv)) return 0;
     const ac::Config cfg = read_config(program);

@@ -26,8 +26,7 @@ double number(const nn::Checkpoint& ckpt, const std::string& key, const std::str
     size_t used = 0;
     const double v = std::stod(s, &used);
     if (used == s.size()) return v;
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   if (s == "nan" || s == "-nan") return std::numeric_limits<double>::quiet_NaN();
   throw std::invalid_argument(what + ": '" + key + "' is not a number: '" + experiments::printable(s) + "'");
 }

@@ -70,7 +70,8 @@ void write_epochs(experiments::Run& run, const TaskOutcome& out, const std::stri
 }
 
 // metrics/val_curves.csv: the cells' mean validation curves and each baseline as a constant line.
-void write_val_curves(experiments::Run& run, const TaskSpec& spec, const TaskOutcome& out, const std::string& val_name) {
+void write_val_curves(experiments::Run& run, const TaskSpec& spec, const TaskOutcome& out,
+                      const std::string& val_name) {
   auto& csv = run.csv("val_curves", {"epoch", "series", val_name});
   const size_t E = out.cells.front().seeds.front().epochs.size();
   for (const CellStats& cs : out.cells)
@@ -88,7 +89,8 @@ void write_val_curves(experiments::Run& run, const TaskSpec& spec, const TaskOut
 std::map<std::string, Value> write_tables(experiments::Run& run, const TaskSpec& spec, const TaskOutcome& out) {
   std::vector<std::string> final_cols = {"cell", "seed", "parameters", "best_epoch"};
   std::vector<std::string> summary_cols = {"cell", "parameters", "recurrent_parameters", "seeds"};
-  for (const auto& m : spec.metrics) final_cols.push_back(m), summary_cols.push_back(m + "_mean"), summary_cols.push_back(m + "_std");
+  for (const auto& m : spec.metrics)
+    final_cols.push_back(m), summary_cols.push_back(m + "_mean"), summary_cols.push_back(m + "_std");
   auto& final = run.csv("final", final_cols);
   auto& summary = run.csv("summary", summary_cols);
   std::map<std::string, Value> metrics;
@@ -112,7 +114,8 @@ std::map<std::string, Value> write_tables(experiments::Run& run, const TaskSpec&
   }
   for (const Baseline& b : spec.baselines) {
     std::vector<Value> row = {b.name + " (baseline)", int64_t(0), int64_t(0), int64_t(0)};
-    for (const auto& [m, v] : b.metrics) row.push_back(v), row.push_back(0.0), metrics["baseline/" + b.name + "/" + m] = v;
+    for (const auto& [m, v] : b.metrics)
+      row.push_back(v), row.push_back(0.0), metrics["baseline/" + b.name + "/" + m] = v;
     summary.row(row);
   }
   return metrics;
@@ -120,11 +123,22 @@ std::map<std::string, Value> write_tables(experiments::Run& run, const TaskSpec&
 
 void write_plots(experiments::Run& run, const TaskSpec& spec, const std::string& val_name, int64_t seeds) {
   const std::string mean_of = " (mean of " + std::to_string(seeds) + " seeds)";
-  run.plot({.name = "val_curve", .csv = "val_curves", .x = "epoch", .y = {val_name}, .group_by = "series",
+  run.plot({.name = "val_curve",
+            .csv = "val_curves",
+            .x = "epoch",
+            .y = {val_name},
+            .group_by = "series",
             .title = spec.title + ": " + val_name + " per epoch" + mean_of + ", baselines as lines",
-            .x_label = "epoch", .y_label = val_name});
-  run.plot({.name = "train_loss", .csv = "curves", .x = "epoch", .y = {"train_loss"}, .group_by = "cell",
-            .title = spec.title + ": training loss per epoch" + mean_of, .x_label = "epoch", .y_label = "train loss"});
+            .x_label = "epoch",
+            .y_label = val_name});
+  run.plot({.name = "train_loss",
+            .csv = "curves",
+            .x = "epoch",
+            .y = {"train_loss"},
+            .group_by = "cell",
+            .title = spec.title + ": training loss per epoch" + mean_of,
+            .x_label = "epoch",
+            .y_label = "train loss"});
 }
 
 // One line per cell and baseline on stdout.
@@ -132,8 +146,8 @@ void print_summary(const TaskSpec& spec, const TaskOutcome& out) {
   for (const CellStats& cs : out.cells) {
     std::string line = spec.run + ": " + cell_name(cs.cell);
     for (const auto& m : spec.metrics) line += "  " + m + " " + pm(cs.metric.at(m));
-    std::printf("%s  params %lld  %.3g s/epoch CPU\n", line.c_str(), static_cast<long long>(cs.seeds.front().num_parameters),
-                mean_std(cs.cpu_seconds()).mean);
+    std::printf("%s  params %lld  %.3g s/epoch CPU\n", line.c_str(),
+                static_cast<long long>(cs.seeds.front().num_parameters), mean_std(cs.cpu_seconds()).mean);
   }
   for (const Baseline& b : spec.baselines)
     std::printf("%s: %s (baseline)  %s %s\n", spec.run.c_str(), b.name.c_str(), b.metrics.front().first.c_str(),
@@ -154,7 +168,8 @@ std::string comparable_config(const std::string& config) {
   std::string out;
   for (std::string line; std::getline(in, line);) {
     const std::string key = experiments::trim(line.substr(0, line.find('=')));
-    if (line.starts_with("#") || key == "threads" || key == "out" || key == "resume" || key == "verify" || key == "eval-only")
+    if (line.starts_with("#") || key == "threads" || key == "out" || key == "resume" || key == "verify" ||
+        key == "eval-only")
       continue;
     out += line + "\n";
   }
@@ -165,7 +180,8 @@ std::string comparable_config(const std::string& config) {
 nn::Checkpoint saved_models(const experiments::Program& program, const TaskSpec& spec) {
   const fs::path file = program.out() / spec.run / "checkpoint.sgck";
   if (!fs::exists(file))
-    throw std::invalid_argument("--eval-only: " + file.string() + " not found; train the run first (without --eval-only)");
+    throw std::invalid_argument("--eval-only: " + file.string() +
+                                " not found; train the run first (without --eval-only)");
   nn::Checkpoint ckpt = nn::load_checkpoint(file.string());
   auto it = ckpt.texts.find("config");
   if (it == ckpt.texts.end() || comparable_config(it->second) != comparable_config(program.resolved_config()))
@@ -205,8 +221,12 @@ const CellStats* TaskOutcome::find(CellKind cell) const {
   return nullptr;
 }
 
-std::string unit_key(CellKind cell, uint64_t seed) { return std::string(cell_name(cell)) + "_seed" + std::to_string(seed); }
-std::string model_key(CellKind cell, uint64_t seed) { return std::string(cell_name(cell)) + "/seed" + std::to_string(seed); }
+std::string unit_key(CellKind cell, uint64_t seed) {
+  return std::string(cell_name(cell)) + "_seed" + std::to_string(seed);
+}
+std::string model_key(CellKind cell, uint64_t seed) {
+  return std::string(cell_name(cell)) + "/seed" + std::to_string(seed);
+}
 
 TaskOutcome run_task(const experiments::Program& program, const TaskSpec& spec, int64_t seeds, const Config& base) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -253,7 +273,8 @@ void evaluate_task(const experiments::Program& program, const TaskSpec& spec, co
     for (const auto& [name, v] : per_metric) {
       metrics[std::string(cell_name(cell)) + "/" + name + "/mean"] = mean_std(v).mean;
       metrics[std::string(cell_name(cell)) + "/" + name + "/std"] = mean_std(v).std;
-      std::printf("%s (--eval-only): %s  %s %s\n", spec.run.c_str(), cell_name(cell), name.c_str(), pm(mean_std(v)).c_str());
+      std::printf("%s (--eval-only): %s  %s %s\n", spec.run.c_str(), cell_name(cell), name.c_str(),
+                  pm(mean_std(v)).c_str());
     }
   }
   run.finish(metrics);
@@ -271,7 +292,8 @@ void write_overall(const experiments::Program& program, const std::vector<TaskOu
   }
   for (const TaskOutcome& t : outcomes)
     for (const CellStats& c : t.cells) {
-      for (const auto& [m, ms] : c.metric) summary.row({t.task, cell_name(c.cell), m, ms.mean, ms.std, c.seeds.front().num_parameters});
+      for (const auto& [m, ms] : c.metric)
+        summary.row({t.task, cell_name(c.cell), m, ms.mean, ms.std, c.seeds.front().num_parameters});
       metrics[t.task + "/" + cell_name(c.cell) + "/" + t.primary] = c.metric.at(t.primary).mean;
     }
   run.finish(metrics);

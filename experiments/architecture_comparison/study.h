@@ -25,7 +25,7 @@ struct TaskSpec {
   std::vector<CellKind> cells;
   std::vector<Baseline> baselines;
   std::vector<experiments::DataFile> files;  // recorded in env.json
-  std::string data_summary;  // what the loader understood and the task uses: <run>/data.txt
+  std::string data_summary;                  // what the loader understood and the task uses: <run>/data.txt
   std::function<Result(CellKind, const Config&)> train;
   std::function<Metrics(CellKind, const Config&, const NamedTensors&)> evaluate;
 };
@@ -34,9 +34,9 @@ struct TaskSpec {
 struct CellStats {
   CellKind cell = CellKind::lstm;
   std::vector<Result> seeds;
-  std::map<std::string, MeanStd> metric;  // reported metric -> mean ± std over seeds
+  std::map<std::string, MeanStd> metric;                      // reported metric -> mean ± std over seeds
   std::vector<double> values(const std::string& name) const;  // per seed
-  std::vector<double> cpu_seconds() const;  // per epoch and seed (the speed claim's samples)
+  std::vector<double> cpu_seconds() const;                    // per epoch and seed (the speed claim's samples)
 };
 struct TaskOutcome {
   std::string task, primary;  // primary metric: what the cells are compared on

@@ -53,14 +53,15 @@ std::string safe_stem(const std::string& file) {
 // The task's cells among --cells (bilstm only where it may see the whole sequence).
 std::vector<CellKind> task_cells(const Program& program, bool bidirectional_ok) {
   std::vector<CellKind> cells;
-  for (const std::string& c : experiments::parse_name_list("cells", program.get<std::string>("cells"), experiments::cell_names()))
+  for (const std::string& c :
+       experiments::parse_name_list("cells", program.get<std::string>("cells"), experiments::cell_names()))
     if (bidirectional_ok || c != "bilstm") cells.push_back(parse_cell(c));
   return cells;
 }
 
 // The spec's names, cells and files; the task's own builder adds data, baselines and training.
-TaskSpec named_spec(const Program& program, const TaskData& t, const std::string& file, std::vector<std::string> metrics,
-                    std::vector<DataFile> bundled_files) {
+TaskSpec named_spec(const Program& program, const TaskData& t, const std::string& file,
+                    std::vector<std::string> metrics, std::vector<DataFile> bundled_files) {
   const std::string task = t.task;
   TaskSpec spec;
   spec.task = task;
@@ -76,7 +77,9 @@ TaskSpec named_spec(const Program& program, const TaskData& t, const std::string
 template <typename T, typename Train, typename Evaluate>
 void bind(TaskSpec& spec, std::shared_ptr<const T> task, Train train, Evaluate evaluate) {
   spec.train = [task, train](CellKind c, const Config& k) { return train(*task, c, k); };
-  spec.evaluate = [task, evaluate](CellKind c, const Config& k, const NamedTensors& p) { return evaluate(*task, c, k, p); };
+  spec.evaluate = [task, evaluate](CellKind c, const Config& k, const NamedTensors& p) {
+    return evaluate(*task, c, k, p);
+  };
 }
 
 // "2400 / 300 / 300 (train / validation / test)".
@@ -97,8 +100,8 @@ std::vector<DataFile> brown_files(const fs::path& dir) {
   if (fs::is_directory(dir))
     for (const auto& e : fs::directory_iterator(dir)) {
       const std::string n = e.path().filename().string();
-      if (n.size() == 4 && n[0] == 'c' && n[1] >= 'a' && n[1] <= 'r' && std::isdigit(static_cast<unsigned char>(n[2])) &&
-          std::isdigit(static_cast<unsigned char>(n[3])))
+      if (n.size() == 4 && n[0] == 'c' && n[1] >= 'a' && n[1] <= 'r' &&
+          std::isdigit(static_cast<unsigned char>(n[2])) && std::isdigit(static_cast<unsigned char>(n[3])))
         files.push_back({"tagging", e.path()});
     }
   std::sort(files.begin(), files.end(), [](const DataFile& a, const DataFile& b) { return a.path < b.path; });
@@ -108,12 +111,14 @@ std::vector<DataFile> brown_files(const fs::path& dir) {
 TaskSpec sentiment_spec(const Program& program, const std::string& file, const Config& cfg) {
   const fs::path dir = data::default_data_dir();
   TaskSpec spec = named_spec(program, task_data("sentiment"), file, {"test_accuracy"},
-                             {{"sentiment", dir / "sentiment" / "amazon.json"}, {"sentiment", dir / "sentiment" / "imdb.json"},
+                             {{"sentiment", dir / "sentiment" / "amazon.json"},
+                              {"sentiment", dir / "sentiment" / "imdb.json"},
                               {"sentiment", dir / "sentiment" / "yelp.json"}});
   const data::ClassificationData d = file.empty() ? data::load_sentiment(dir) : data::load_classification_tsv(file);
   auto task = std::make_shared<const ClassificationTask>(encode_classification(d, cfg));
-  describe(spec, d.summary(), split_sizes(task->train.x, task->val.x, task->test.x) + " sentences, vocabulary " +
-                                  std::to_string(task->vocab_size));
+  describe(spec, d.summary(),
+           split_sizes(task->train.x, task->val.x, task->test.x) + " sentences, vocabulary " +
+               std::to_string(task->vocab_size));
   spec.baselines = sentiment_baselines(*task);
   bind(spec, task, train_sentiment, evaluate_sentiment);
   return spec;
@@ -125,8 +130,9 @@ TaskSpec tagging_spec(const Program& program, const std::string& file, const Con
                              file.empty() ? brown_files(dir / "brown") : std::vector<DataFile>{});
   const data::TaggingData d = file.empty() ? data::load_brown(dir) : data::load_tagging_file(file);
   auto task = std::make_shared<const TaggingTask>(encode_tagging(d, cfg));
-  describe(spec, d.summary(), split_sizes(task->train.x, task->val.x, task->test.x) + " sentences, vocabulary " +
-                                  std::to_string(task->vocab_size) + ", " + std::to_string(task->tagset.size()) + " tags");
+  describe(spec, d.summary(),
+           split_sizes(task->train.x, task->val.x, task->test.x) + " sentences, vocabulary " +
+               std::to_string(task->vocab_size) + ", " + std::to_string(task->tagset.size()) + " tags");
   spec.baselines = tagging_baselines(*task);
   bind(spec, task, train_tagging, evaluate_tagging);
   return spec;
@@ -134,11 +140,14 @@ TaskSpec tagging_spec(const Program& program, const std::string& file, const Con
 
 TaskSpec lm_spec(const Program& program, const std::string& file, const Config& cfg) {
   const fs::path dir = data::default_data_dir();
-  TaskSpec spec = named_spec(program, task_data("lm"), file, {"val_bpc"}, {{"lm", dir / "moby_dick" / "moby_dick.txt"}});
-  auto corpus = std::make_shared<const data::CharCorpus>(file.empty() ? data::load_moby_dick(dir) : data::load_text(file));
-  describe(spec, corpus->summary(), std::to_string(lm_train_stream(*corpus, cfg).size()) + " / " +
-                                        std::to_string(lm_val_stream(*corpus, cfg).size()) +
-                                        " characters (train / validation), vocabulary " + std::to_string(corpus->vocab.size()));
+  TaskSpec spec =
+      named_spec(program, task_data("lm"), file, {"val_bpc"}, {{"lm", dir / "moby_dick" / "moby_dick.txt"}});
+  auto corpus =
+      std::make_shared<const data::CharCorpus>(file.empty() ? data::load_moby_dick(dir) : data::load_text(file));
+  describe(spec, corpus->summary(),
+           std::to_string(lm_train_stream(*corpus, cfg).size()) + " / " +
+               std::to_string(lm_val_stream(*corpus, cfg).size()) + " characters (train / validation), vocabulary " +
+               std::to_string(corpus->vocab.size()));
   spec.baselines = lm_baselines(*corpus, cfg);
   bind(spec, corpus, train_char_lm, evaluate_char_lm);
   return spec;
@@ -148,10 +157,12 @@ TaskSpec forecast_spec(const Program& program, const std::string& file, const Co
   const fs::path dir = data::default_data_dir();
   TaskSpec spec = named_spec(program, task_data("forecast"), file, {"test_rmse"},
                              {{"forecast", dir / "sunspots" / "sunspot_month.csv"}});
-  const data::ForecastData d = file.empty() ? data::load_sunspots(dir) : data::load_series_csv(file, program.get<int>("series-column"));
+  const data::ForecastData d =
+      file.empty() ? data::load_sunspots(dir) : data::load_series_csv(file, program.get<int>("series-column"));
   auto task = std::make_shared<const ForecastTask>(encode_forecast(d, cfg.window, file.empty() ? "sunspots" : file));
-  describe(spec, d.summary(), "window " + std::to_string(task->window) + ", each relative to its last value, changes / " +
-                                  experiments::fmt(task->scale) + " (the training changes' std)");
+  describe(spec, d.summary(),
+           "window " + std::to_string(task->window) + ", each relative to its last value, changes / " +
+               experiments::fmt(task->scale) + " (the training changes' std)");
   spec.baselines = forecast_baselines(*task, program.get<int64_t>("season"));
   bind(spec, task, train_forecast, evaluate_forecast);
   return spec;
@@ -172,28 +183,34 @@ void declare_options(Program& program) {
   program.option<double>("lr", 2e-3, 4e-3, "Adam learning rate");
   program.option<double>("clip", 1.0, "clip_grad_norm max norm (0 = off)");
   program.option<double>("forget-bias", 1.0, "LSTM forget-gate bias");
-  program.option<int64_t>("max-train", 20000, 2400, "sentiment/tagging: training sentences kept, evenly spaced (0 = all)");
+  program.option<int64_t>("max-train", 20000, 2400,
+                          "sentiment/tagging: training sentences kept, evenly spaced (0 = all)");
   program.option<int64_t>("max-eval", 0, 600, "sentiment/tagging: validation and test sentences kept (0 = all)");
   program.option<int64_t>("lm-train-chars", 500000, 200000, "char LM: first N training characters (0 = all)");
   program.option<int64_t>("lm-val-chars", 0, 20000, "char LM: first N validation characters (0 = all)");
   program.option<int64_t>("bptt", 50, "char LM: truncated-BPTT window");
   program.option<int64_t>("window", 24, "forecast: values of history per prediction");
   program.option<int64_t>("season", 12, "forecast: season length of the seasonal-naive baseline (12 for monthly data)");
-  program.option<std::string>("data-sentiment", "", "TSV label<TAB>text instead of the UCI sentiment data (run folder sentiment-<stem>)");
-  program.option<std::string>("data-tagging", "", "word/tag lines instead of the Brown corpus (run folder tagging-<stem>)");
+  program.option<std::string>("data-sentiment", "",
+                              "TSV label<TAB>text instead of the UCI sentiment data (run folder sentiment-<stem>)");
+  program.option<std::string>("data-tagging", "",
+                              "word/tag lines instead of the Brown corpus (run folder tagging-<stem>)");
   program.option<std::string>("data-text", "", "a UTF-8 text file instead of Moby Dick (run folder lm-<stem>)");
   program.option<std::string>("data-series", "", "a CSV series instead of the sunspots (run folder forecast-<stem>)");
   program.option<int>("series-column", -1, "column of --data-series (0-based, -1 = last)");
-  program.option<std::string>("synthetic-data", "",
-                              "(for tests) write tiny generated files into this folder and use them for every --data-* not given");
-  program.flag("eval-only", "no training: re-test the models saved in each task's checkpoint.sgck (same config, e.g. "
-                            "--config <run>/config.ini) on its test split, into <run>-eval/");
+  program.option<std::string>(
+      "synthetic-data", "",
+      "(for tests) write tiny generated files into this folder and use them for every --data-* not given");
+  program.flag("eval-only",
+               "no training: re-test the models saved in each task's checkpoint.sgck (same config, e.g. "
+               "--config <run>/config.ini) on its test split, into <run>-eval/");
   program.flag("verify", "afterwards, check that every output exists and parses (exit 2 if not)");
 }
 
 std::vector<std::string> chosen_tasks(const Program& program) {
   if (program.given("tasks"))
-    return experiments::parse_name_list("tasks", program.get<std::string>("tasks"), {"sentiment", "tagging", "lm", "forecast"});
+    return experiments::parse_name_list("tasks", program.get<std::string>("tasks"),
+                                        {"sentiment", "tagging", "lm", "forecast"});
   std::vector<std::string> tasks;
   for (const TaskData& t : kTasks)
     if (program.given(t.option)) tasks.push_back(t.task);
@@ -228,8 +245,9 @@ void write_synthetic(const fs::path& dir) {
       s << (k ? " " : "") << (rng.below(2) ? (label ? good : bad)[rng.below(4)] : filler[rng.below(6)]);
     s << '\n';
   }
-  const std::vector<std::pair<std::string, std::string>> words = {
-      {"the", "DET"}, {"a", "DET"}, {"dog", "NOUN"}, {"cat", "NOUN"}, {"runs", "VERB"}, {"sees", "VERB"}, {"big", "ADJ"}};
+  const std::vector<std::pair<std::string, std::string>> words = {{"the", "DET"},  {"a", "DET"},     {"dog", "NOUN"},
+                                                                  {"cat", "NOUN"}, {"runs", "VERB"}, {"sees", "VERB"},
+                                                                  {"big", "ADJ"}};
   std::ofstream t(dir / "tagging.txt");
   for (int i = 0; i < 80; ++i) {
     for (int k = 0; k < 3 + int(rng.below(6)); ++k) {

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "autograd/rng.h"
-#include "temp_dir.h"
 #include "experiments/architecture_comparison/architecture_comparison.h"
 #include "experiments/architecture_comparison/baselines.h"
 #include "experiments/architecture_comparison/task_specs.h"
 #include "experiments/architecture_comparison/verdicts.h"
+#include "temp_dir.h"
 
 using namespace seqgrad;
 namespace ac = seqgrad::architecture_comparison;
@@ -62,8 +62,8 @@ data::TaggingData tiny_tagging() {
   data::TaggingData d;
   d.tagset = {"DET", "NOUN", "VERB"};
   Rng rng(12);
-  const std::vector<std::pair<std::string, std::string>> words = {
-      {"the", "DET"}, {"a", "DET"}, {"dog", "NOUN"}, {"Cat", "NOUN"}, {"runs", "VERB"}, {"sees", "VERB"}};
+  const std::vector<std::pair<std::string, std::string>> words = {{"the", "DET"},  {"a", "DET"},     {"dog", "NOUN"},
+                                                                  {"Cat", "NOUN"}, {"runs", "VERB"}, {"sees", "VERB"}};
   auto make = [&](int n, std::vector<data::TaggedSentence>& out) {
     for (int i = 0; i < n; ++i) {
       data::TaggedSentence s;
@@ -148,7 +148,8 @@ TEST_CASE("architecture comparison: macro-F1 against hand-computed values", "[ex
   REQUIRE_THROWS_AS(ac::macro_f1({}, {}, 4), std::invalid_argument);
 }
 
-TEST_CASE("architecture comparison: persistence baseline and per-window normalisation by hand", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: persistence baseline and per-window normalisation by hand",
+          "[experiments][architecture]") {
   data::ForecastData d;
   d.train.values = {1, 2, 3, 4};
   d.val.values = {5, 7};
@@ -249,10 +250,12 @@ TEST_CASE("architecture comparison: sentiment trains and reports finite accuracy
                                                           : 2 * 4 * (H * (H + I) + H);
     REQUIRE(r.recurrent_parameters == expected);
   }
-  require_identical(ac::train_sentiment(task, ac::CellKind::gru, cfg), ac::train_sentiment(task, ac::CellKind::gru, cfg));
+  require_identical(ac::train_sentiment(task, ac::CellKind::gru, cfg),
+                    ac::train_sentiment(task, ac::CellKind::gru, cfg));
 }
 
-TEST_CASE("architecture comparison: tagging trains, caps and reports accuracy and macro-F1", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: tagging trains, caps and reports accuracy and macro-F1",
+          "[experiments][architecture]") {
   ac::Config cfg = tiny_config();
   const data::TaggingData d = tiny_tagging();
   ac::Config capped = cfg;
@@ -286,10 +289,12 @@ TEST_CASE("architecture comparison: char LM trains with truncated BPTT and repor
     REQUIRE(r.metric("val_bpc") == r.epochs[size_t(r.best_epoch)].val_metric);
   }
   REQUIRE_THROWS_AS(ac::train_char_lm(corpus, ac::CellKind::bilstm, cfg), std::invalid_argument);
-  require_identical(ac::train_char_lm(corpus, ac::CellKind::lstm, cfg), ac::train_char_lm(corpus, ac::CellKind::lstm, cfg));
+  require_identical(ac::train_char_lm(corpus, ac::CellKind::lstm, cfg),
+                    ac::train_char_lm(corpus, ac::CellKind::lstm, cfg));
 }
 
-TEST_CASE("architecture comparison: forecasting trains and reports RMSE next to persistence", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: forecasting trains and reports RMSE next to persistence",
+          "[experiments][architecture]") {
   const ac::Config cfg = tiny_config();
   const ac::ForecastTask task = ac::encode_forecast(tiny_series(), cfg.window);
   for (auto cell : {ac::CellKind::rnn, ac::CellKind::gru}) {
@@ -315,10 +320,12 @@ TEST_CASE("architecture comparison: same seed, same bits at 1 and 2 threads", "[
   require_identical(f1, ac::train_forecast(series, ac::CellKind::lstm, cfg));
   ac::Config other = cfg;
   other.seed = 6;
-  REQUIRE(!same_bits(ac::train_forecast(series, ac::CellKind::lstm, other).epochs[0].train_loss, f1.epochs[0].train_loss));
+  REQUIRE(
+      !same_bits(ac::train_forecast(series, ac::CellKind::lstm, other).epochs[0].train_loss, f1.epochs[0].train_loss));
 }
 
-TEST_CASE("architecture comparison: training beats each task's baseline on learnable data", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: training beats each task's baseline on learnable data",
+          "[experiments][architecture]") {
   ac::Config cfg = tiny_config();
   cfg.hidden = 8;
   cfg.embed = 8;
@@ -327,7 +334,8 @@ TEST_CASE("architecture comparison: training beats each task's baseline on learn
   data::ClassificationData sd = tiny_sentiment();
   const ac::ClassificationTask st = ac::encode_classification(sd, cfg);
   const ac::Result sr = ac::train_sentiment(st, ac::CellKind::gru, cfg);
-  INFO("sentiment accuracy " << sr.metric("test_accuracy") << " vs majority " << ac::sentiment_baselines(st)[0].metrics[0].second);
+  INFO("sentiment accuracy " << sr.metric("test_accuracy") << " vs majority "
+                             << ac::sentiment_baselines(st)[0].metrics[0].second);
   CHECK(sr.metric("test_accuracy") >= ac::sentiment_baselines(st)[0].metrics[0].second + 0.15);
   // Forecast on a TRENDING series (its test part above every training value): the model predicts
   // changes, so it beats persistence; with whole-series normalisation it could not.
@@ -363,18 +371,22 @@ TEST_CASE("architecture comparison: a saved result comes back bit for bit and re
   REQUIRE(same_bits(m.at(0).second, r.metric("test_accuracy")));
   const ac::ForecastTask series = ac::encode_forecast(tiny_series(), cfg.window);
   const ac::Result f = ac::train_forecast(series, ac::CellKind::rnn, cfg);
-  REQUIRE(same_bits(ac::evaluate_forecast(series, ac::CellKind::rnn, cfg, f.parameters).at(0).second, f.metric("test_rmse")));
+  REQUIRE(same_bits(ac::evaluate_forecast(series, ac::CellKind::rnn, cfg, f.parameters).at(0).second,
+                    f.metric("test_rmse")));
   const ac::Result l = ac::train_char_lm(tiny_corpus(), ac::CellKind::gru, cfg);
-  REQUIRE(same_bits(ac::evaluate_char_lm(tiny_corpus(), ac::CellKind::gru, cfg, l.parameters).at(0).second, l.metric("val_bpc")));
+  REQUIRE(same_bits(ac::evaluate_char_lm(tiny_corpus(), ac::CellKind::gru, cfg, l.parameters).at(0).second,
+                    l.metric("val_bpc")));
   nn::Checkpoint broken = ac::to_checkpoint(r);
   broken.texts.erase("best_epoch");
-  REQUIRE_THROWS_WITH(ac::result_from(broken, "units/lstm_seed5"), Catch::Contains("units/lstm_seed5") && Catch::Contains("best_epoch"));
+  REQUIRE_THROWS_WITH(ac::result_from(broken, "units/lstm_seed5"),
+                      Catch::Contains("units/lstm_seed5") && Catch::Contains("best_epoch"));
 }
 
 namespace {
 
 // A task outcome with the given primary-metric values per seed (and per-epoch CPU seconds).
-ac::CellStats cell_stats(ac::CellKind cell, const std::vector<double>& metric, const std::vector<double>& cpu = {1, 1}) {
+ac::CellStats cell_stats(ac::CellKind cell, const std::vector<double>& metric,
+                         const std::vector<double>& cpu = {1, 1}) {
   ac::CellStats cs;
   cs.cell = cell;
   for (size_t i = 0; i < metric.size(); ++i) {
@@ -394,7 +406,8 @@ ac::TaskOutcome outcome(std::vector<ac::CellStats> cells) {
 
 }  // namespace
 
-TEST_CASE("architecture comparison: the claims follow compare(), inconclusive below 3 seeds", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: the claims follow compare(), inconclusive below 3 seeds",
+          "[experiments][architecture]") {
   using ac::CellKind;
   // Two seeds: whatever the gap, every comparison claim is inconclusive.
   const auto two = outcome({cell_stats(CellKind::rnn, {0.5, 0.51}), cell_stats(CellKind::lstm, {0.9, 0.91}),
@@ -403,8 +416,9 @@ TEST_CASE("architecture comparison: the claims follow compare(), inconclusive be
   REQUIRE(ac::gru_lstm_claim({two, two}).verdict == "inconclusive");
   REQUIRE_THAT(ac::rnn_claim({two}).expected, Catch::Contains(experiments::kVerdictRuleShort));
   // Three seeds, clear gaps: the gated cells beat the RNN; LSTM better than GRU on both tasks.
-  const auto three = outcome({cell_stats(CellKind::rnn, {0.5, 0.51, 0.52}), cell_stats(CellKind::lstm, {0.9, 0.91, 0.92}),
-                              cell_stats(CellKind::gru, {0.7, 0.71, 0.72})});
+  const auto three =
+      outcome({cell_stats(CellKind::rnn, {0.5, 0.51, 0.52}), cell_stats(CellKind::lstm, {0.9, 0.91, 0.92}),
+               cell_stats(CellKind::gru, {0.7, 0.71, 0.72})});
   REQUIRE(ac::rnn_claim({three}).verdict == "holds");
   REQUIRE(ac::gru_lstm_claim({three, three}).verdict == "does not hold");
   REQUIRE(ac::gru_lstm_claim({three}).verdict == "inconclusive");  // one task cannot show "consistently"
@@ -415,15 +429,17 @@ TEST_CASE("architecture comparison: the claims follow compare(), inconclusive be
   REQUIRE(ac::gru_lstm_claim({noisy, three}).verdict == "holds");
 }
 
-TEST_CASE("architecture comparison: the speed claim needs a difference beyond timing noise", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: the speed claim needs a difference beyond timing noise",
+          "[experiments][architecture]") {
   using ac::CellKind;
   auto speed = [](std::vector<double> lstm, std::vector<double> gru) {
-    return ac::speed_claim({outcome({cell_stats(CellKind::lstm, {0.5}, lstm), cell_stats(CellKind::gru, {0.5}, gru)})}).verdict;
+    return ac::speed_claim({outcome({cell_stats(CellKind::lstm, {0.5}, lstm), cell_stats(CellKind::gru, {0.5}, gru)})})
+        .verdict;
   };
-  REQUIRE(speed({1.0, 1.0, 1.0}, {0.75, 0.75, 0.75}) == "holds");            // 25% faster, clearly
-  REQUIRE(speed({1.0, 1.0, 1.0}, {0.95, 0.95, 0.95}) == "does not hold");    // 5% faster, clearly
-  REQUIRE(speed({1.0, 0.5, 1.5}, {0.75, 1.25, 0.25}) == "inconclusive");     // 25% on average, in the noise
-  REQUIRE(speed({1.0}, {0.75}) == "inconclusive");                           // one sample each
+  REQUIRE(speed({1.0, 1.0, 1.0}, {0.75, 0.75, 0.75}) == "holds");          // 25% faster, clearly
+  REQUIRE(speed({1.0, 1.0, 1.0}, {0.95, 0.95, 0.95}) == "does not hold");  // 5% faster, clearly
+  REQUIRE(speed({1.0, 0.5, 1.5}, {0.75, 1.25, 0.25}) == "inconclusive");   // 25% on average, in the noise
+  REQUIRE(speed({1.0}, {0.75}) == "inconclusive");                         // one sample each
 }
 
 namespace {
@@ -441,7 +457,8 @@ experiments::Program parsed_program(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("architecture comparison: --data-* narrows the tasks and names the run after the file", "[experiments][architecture]") {
+TEST_CASE("architecture comparison: --data-* narrows the tasks and names the run after the file",
+          "[experiments][architecture]") {
   testing::TempDir tmp("ac-tasks");
   std::ofstream(tmp.file("co2.csv")) << "value\n";
   {

@@ -49,8 +49,8 @@ Claim parameter_claim(const std::vector<TaskOutcome>& tasks) {
   }
   if (!any) return {};
   return {"GRU has about 25% fewer parameters than LSTM",
-          "recurrent layer (nn::Recurrent num_parameters) 20-30% smaller: 3 gate blocks (+ b_hn) instead of 4", measured,
-          ok ? "holds" : "does not hold"};
+          "recurrent layer (nn::Recurrent num_parameters) 20-30% smaller: 3 gate blocks (+ b_hn) instead of 4",
+          measured, ok ? "holds" : "does not hold"};
 }
 
 // Judged on process CPU seconds per training epoch: on a shared machine the wall clock also counts
@@ -65,14 +65,16 @@ Claim speed_claim(const std::vector<TaskOutcome>& tasks) {
     const double faster = c.b.mean > 0 ? 1.0 - c.a.mean / c.b.mean : 0.0;
     const bool differs = c.outcome == Outcome::a_better || c.outcome == Outcome::b_better;
     verdicts.push_back(!differs ? "inconclusive" : faster >= 0.20 && faster <= 0.30 ? "holds" : "does not hold");
-    append(measured, t.task + ": gru vs lstm CPU s/epoch " + c.text() + ", speed-up of gru " + fmt(100 * faster, 3) + "% (" +
-                         verdicts.back() + ")");
+    append(measured, t.task + ": gru vs lstm CPU s/epoch " + c.text() + ", speed-up of gru " + fmt(100 * faster, 3) +
+                         "% (" + verdicts.back() + ")");
   }
   if (verdicts.empty()) return {};
-  return {"GRU trains 20-30% faster per epoch than LSTM on CPU",
-          "per task, GRU's and LSTM's per-epoch CPU seconds (every epoch of every seed a sample) differ by the rule below, "
-          "and 1 - mean_GRU / mean_LSTM is in [20%, 30%]; not different: inconclusive; one task outside refutes it." + kRule,
-          measured, combine(verdicts)};
+  return {
+      "GRU trains 20-30% faster per epoch than LSTM on CPU",
+      "per task, GRU's and LSTM's per-epoch CPU seconds (every epoch of every seed a sample) differ by the rule below, "
+      "and 1 - mean_GRU / mean_LSTM is in [20%, 30%]; not different: inconclusive; one task outside refutes it." +
+          kRule,
+      measured, combine(verdicts)};
 }
 
 Claim gru_lstm_claim(const std::vector<TaskOutcome>& tasks) {
@@ -90,10 +92,13 @@ Claim gru_lstm_claim(const std::vector<TaskOutcome>& tasks) {
   }
   if (n == 0) return {};
   const bool consistent = n >= 2 && (gru == n || lstm == n);
-  const char* verdict = inconclusive || (n == 1 && gru + lstm == 1) ? "inconclusive" : consistent ? "does not hold" : "holds";
+  const char* verdict = inconclusive || (n == 1 && gru + lstm == 1) ? "inconclusive"
+                        : consistent                                ? "does not hold"
+                                                                    : "holds";
   return {"neither GRU nor LSTM consistently outperforms the other",
           "per task, GRU vs LSTM on the primary metric; refuted when the same cell is better on every task (2 tasks or "
-          "more)." + kRule,
+          "more)." +
+              kRule,
           measured, verdict};
 }
 
@@ -116,7 +121,8 @@ Claim rnn_claim(const std::vector<TaskOutcome>& tasks) {
   if (verdicts.empty()) return {};
   return {"LSTM/GRU beat the vanilla RNN",
           "on every task, LSTM and GRU each better than the RNN on the primary metric; a task where one is not refutes "
-          "it." + kRule,
+          "it." +
+              kRule,
           measured, combine(verdicts)};
 }
 

@@ -14,8 +14,8 @@
 namespace seqgrad::experiments {
 
 enum class CellKind { rnn, lstm, gru, bilstm };
-const char* cell_name(CellKind kind);             // "rnn", "lstm", "gru", "bilstm"
-CellKind parse_cell(const std::string& name);     // also "elman" for rnn; throws std::invalid_argument
+const char* cell_name(CellKind kind);                          // "rnn", "lstm", "gru", "bilstm"
+CellKind parse_cell(const std::string& name);                  // also "elman" for rnn; throws std::invalid_argument
 std::vector<std::string> cell_names(bool with_bilstm = true);  // the names parse_cell takes, in order
 // One line for the report: the form each kind is built in, e.g. "gru: nn::Gru, reset-after form ...".
 std::string cell_form(CellKind kind);

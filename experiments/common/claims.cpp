@@ -23,8 +23,9 @@ void write_claims(const fs::path& run_dir, const std::vector<Claim>& claims) {
     if (c.verdict != "holds" && c.verdict != "does not hold" && c.verdict != "inconclusive")
       throw std::invalid_argument("write_claims: claim '" + c.claim + "': verdict '" + c.verdict +
                                   "' is not one of 'holds', 'does not hold', 'inconclusive'");
-    text += std::string(k ? ",\n  " : "\n  ") + "{\"claim\": " + json_quote(c.claim) + ", \"expected\": " + json_quote(c.expected) +
-            ", \"measured\": " + json_quote(c.measured) + ", \"verdict\": " + json_quote(c.verdict) + "}";
+    text += std::string(k ? ",\n  " : "\n  ") + "{\"claim\": " + json_quote(c.claim) +
+            ", \"expected\": " + json_quote(c.expected) + ", \"measured\": " + json_quote(c.measured) +
+            ", \"verdict\": " + json_quote(c.verdict) + "}";
   }
   text += claims.empty() ? "]\n" : "\n]\n";
   fs::create_directories(run_dir);
@@ -35,10 +36,12 @@ void write_claims(const fs::path& run_dir, const std::vector<Claim>& claims) {
 // other tools still show up.
 std::vector<Claim> read_claims(const fs::path& claims_json) {
   Json j = read_json_file(claims_json);
-  if (j.kind != Json::Kind::array) throw std::invalid_argument(claims_json.string() + ": expected a JSON list of claims");
+  if (j.kind != Json::Kind::array)
+    throw std::invalid_argument(claims_json.string() + ": expected a JSON list of claims");
   std::vector<Claim> out;
   for (const Json& item : j.items) {
-    if (item.kind != Json::Kind::object) throw std::invalid_argument(claims_json.string() + ": a claim is not a JSON object");
+    if (item.kind != Json::Kind::object)
+      throw std::invalid_argument(claims_json.string() + ": a claim is not a JSON object");
     auto field = [&](const char* key) {
       const Json* v = item.find(key);
       return v ? v->display() : std::string();
@@ -75,10 +78,11 @@ const char* const kVerdictRule =
 const char* const kVerdictRuleShort = "Judged over seeds by the verdict rule (>= 3 seeds; Welch's t-test at 5%).";
 
 double t_quantile_975(double nu) {
-  static constexpr double kTable[31] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-                                        2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
-                                        2.074,  2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
-  if (!(nu >= 1)) throw std::invalid_argument("t_quantile_975: degrees of freedom must be >= 1, got " + format_number(nu));
+  static constexpr double kTable[31] = {0,     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                        2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
+                                        2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (!(nu >= 1))
+    throw std::invalid_argument("t_quantile_975: degrees of freedom must be >= 1, got " + format_number(nu));
   if (nu >= 30) return 1.95996 + (kTable[30] - 1.95996) * 30.0 / nu;  // linear in 1/nu to the normal quantile
   const int lo = int(nu);
   const double w = nu - lo;
@@ -103,8 +107,8 @@ Comparison compare(std::span<const double> a, std::span<const double> b, bool hi
 }
 
 std::string Comparison::text() const {
-  std::string s = fmt(a.mean) + " ± " + fmt(a.std, 2) + " vs " + fmt(b.mean) + " ± " + fmt(b.std, 2) + " (n = " +
-                  std::to_string(a.n) + ", " + std::to_string(b.n) + "): difference " + fmt(difference, 3);
+  std::string s = fmt(a.mean) + " ± " + fmt(a.std, 2) + " vs " + fmt(b.mean) + " ± " + fmt(b.std, 2) +
+                  " (n = " + std::to_string(a.n) + ", " + std::to_string(b.n) + "): difference " + fmt(difference, 3);
   if (outcome == Outcome::inconclusive) return s + ", fewer than " + std::to_string(kMinSeeds) + " seeds";
   return s + (outcome == Outcome::no_difference ? " within" : " beyond") + " the threshold " + fmt(threshold, 3);
 }

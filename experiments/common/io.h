@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 // Whole regular file as bytes. Throws std::runtime_error "<path>: <problem>" when it does not exist
 // ("file not found"), is a folder, a device or pipe ("not a regular file", so /dev/zero cannot hang a
 // run), is larger than max_bytes, or cannot be read.
-void require_regular_file(const fs::path& path);  // the checks above, without reading
+void require_regular_file(const fs::path& path);            // the checks above, without reading
 inline constexpr int64_t kMaxFileBytes = int64_t(1) << 30;  // 1 GiB
 std::string read_file(const fs::path& path, int64_t max_bytes = kMaxFileBytes);
 // Writes `text` to `path` atomically (temporary file + rename), creating parent folders.

@@ -1,12 +1,12 @@
 // Declarative options of an experiment program. See options.h.
 #include "experiments/common/options.h"
 
+#include <oneapi/tbb/global_control.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <oneapi/tbb/global_control.h>
 #include <sstream>
 
 #include "experiments/common/io.h"
@@ -49,10 +49,9 @@ bool append_as(const boost::any& a, std::vector<std::string>& out) {
 // The values of one option as text (several for a vector option); throws for types we do not know.
 std::vector<std::string> option_text(const std::string& name, const boost::any& a) {
   std::vector<std::string> out;
-  if (append_as<std::string>(a, out) || append_as<bool>(a, out) || append_as<int>(a, out) ||
-      append_as<long>(a, out) || append_as<long long>(a, out) || append_as<unsigned>(a, out) ||
-      append_as<unsigned long>(a, out) || append_as<unsigned long long>(a, out) || append_as<double>(a, out) ||
-      append_as<float>(a, out))
+  if (append_as<std::string>(a, out) || append_as<bool>(a, out) || append_as<int>(a, out) || append_as<long>(a, out) ||
+      append_as<long long>(a, out) || append_as<unsigned>(a, out) || append_as<unsigned long>(a, out) ||
+      append_as<unsigned long long>(a, out) || append_as<double>(a, out) || append_as<float>(a, out))
     return out;
   throw std::logic_error("--" + name + ": resolved_config cannot print this option's type (add it in options.cpp)");
 }
@@ -80,7 +79,8 @@ void reject_unusable_values(const po::parsed_options& parsed, const po::options_
     bool is_unsigned = dynamic_cast<const po::typed_value<unsigned>*>(sem) ||
                        dynamic_cast<const po::typed_value<unsigned long>*>(sem) ||
                        dynamic_cast<const po::typed_value<unsigned long long>*>(sem);
-    bool is_float = dynamic_cast<const po::typed_value<double>*>(sem) || dynamic_cast<const po::typed_value<float>*>(sem);
+    bool is_float =
+        dynamic_cast<const po::typed_value<double>*>(sem) || dynamic_cast<const po::typed_value<float>*>(sem);
     for (const std::string& v : o.value) {
       if (is_unsigned && trim(v).starts_with("-"))
         throw std::invalid_argument("--" + o.string_key + ": invalid value '" + v + "': must not be negative");
@@ -140,23 +140,30 @@ struct Program::Impl {
 Program::Program(std::string name, std::string description)
     : impl_(std::make_shared<Impl>(std::move(name), std::move(description))) {
   check_name("program name", impl_->name);
-  impl_->common.add_options()                                 //
-      ("help,h", "print this help and exit")                  //
+  impl_->common.add_options()                 //
+      ("help,h", "print this help and exit")  //
       ("config", po::value<std::string>()->value_name("FILE"),
        "read options from an .ini file (key = value, keys are option names); the command line wins");
   auto add_common = [&](auto value, const std::string& opt, const char* value_name, const std::string& help) {
     using T = decltype(value);
-    impl_->table.push_back({opt, [opt, value](po::variables_map& vm, bool) { vm.insert({opt, po::variable_value(value, false)}); }});
+    impl_->table.push_back({opt, [opt, value](po::variables_map& vm, bool) {
+                              vm.insert({opt, po::variable_value(value, false)});
+                            }});
     impl_->common.add_options()(opt.c_str(), po::value<T>()->value_name(value_name),
                                 (help + " " + describe(value, value)).c_str());
   };
   add_common(uint64_t(1), "seed", "N", "random seed (unsigned 64-bit)");
   add_common(int(0), "threads", "N", "TBB worker thread limit, 0 = all cores (results do not depend on it)");
   add_common(std::string("runs"), "out", "DIR", "runs are written under DIR/<program>/<run>");
-  impl_->table.push_back({"resume", [](po::variables_map& vm, bool) { vm.insert({"resume", po::variable_value(false, false)}); }});
-  impl_->common.add_options()("resume", po::value<bool>()->implicit_value(true, "true")->value_name("BOOL"),
-                              "continue a stopped run in --out: finished units are read back, not redone (same config)");
-  impl_->table.push_back({"quick", [](po::variables_map& vm, bool) { vm.insert({"quick", po::variable_value(false, false)}); }});
+  impl_->table.push_back({"resume", [](po::variables_map& vm, bool) {
+                            vm.insert({"resume", po::variable_value(false, false)});
+                          }});
+  impl_->common.add_options()(
+      "resume", po::value<bool>()->implicit_value(true, "true")->value_name("BOOL"),
+      "continue a stopped run in --out: finished units are read back, not redone (same config)");
+  impl_->table.push_back({"quick", [](po::variables_map& vm, bool) {
+                            vm.insert({"quick", po::variable_value(false, false)});
+                          }});
   impl_->common.add_options()("quick", po::value<bool>()->implicit_value(true, "true")->value_name("BOOL"),
                               "a fast, reduced run (smoke test): every option not set takes its --quick value");
 }
@@ -171,7 +178,9 @@ void Program::declare(const std::string& name, po::value_semantic* semantic, con
 
 void Program::flag(const std::string& name, const std::string& help) {
   declare(name, po::value<bool>()->implicit_value(true, "true")->value_name("BOOL"), help, "(default: false)",
-          [name](po::variables_map& vm, bool) { vm.insert({name, po::variable_value(false, false)}); });
+          [name](po::variables_map& vm, bool) {
+            vm.insert({name, po::variable_value(false, false)});
+          });
 }
 
 const std::string& Program::name() const { return impl_->name; }
@@ -221,11 +230,13 @@ bool Program::parse(int argc, char** argv) {
   }
   const int threads = m.vm["threads"].as<int>();
   if (threads < 0)
-    throw std::invalid_argument("--threads: invalid value '" + std::to_string(threads) + "': must be >= 0 (0 = all cores)");
+    throw std::invalid_argument("--threads: invalid value '" + std::to_string(threads) +
+                                "': must be >= 0 (0 = all cores)");
   if (m.vm["out"].as<std::string>().empty()) throw std::invalid_argument("--out: must not be empty");
   m.threads_control.reset();
   if (threads > 0)
-    m.threads_control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(threads));
+    m.threads_control =
+        std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, size_t(threads));
   return true;
 }
 
@@ -309,6 +320,5 @@ int run_main(const std::function<int()>& body) {
   }
   return 2;
 }
-
 
 }  // namespace seqgrad::experiments

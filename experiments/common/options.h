@@ -43,8 +43,9 @@ class Program {
   // double, std::string or bool.
   template <typename T>
   void option(const std::string& name, T full, T quick, const std::string& help) {
-    declare(name, po::value<T>(), help, describe(full, quick),
-            [name, full, quick](po::variables_map& vm, bool q) { vm.insert({name, po::variable_value(q ? quick : full, false)}); });
+    declare(name, po::value<T>(), help, describe(full, quick), [name, full, quick](po::variables_map& vm, bool q) {
+      vm.insert({name, po::variable_value(q ? quick : full, false)});
+    });
   }
   // An option with the same value in both modes.
   template <typename T>
@@ -74,8 +75,8 @@ class Program {
   uint64_t seed() const;
   int threads() const;  // the TBB thread limit in force (set by parse via tbb::global_control)
   bool quick() const;
-  std::filesystem::path out() const;     // <--out>/<name>
-  std::string resolved_config() const;   // every option with the value that ran, as .ini text
+  std::filesystem::path out() const;                     // <--out>/<name>
+  std::string resolved_config() const;                   // every option with the value that ran, as .ini text
   const std::vector<std::string>& command_line() const;  // argv as given to parse()
 
  private:

@@ -100,7 +100,8 @@ void render_plot(const fs::path& run_dir, const std::vector<std::string>& column
   for (size_t yi = 0; yi < spec.y.size(); ++yi) {
     if (spec.group_by.empty()) series.push_back({spec.y[yi], "", yi + 1, 1});
     // gnuplot's default palette has 8 colours: past them the dash pattern changes instead.
-    for (size_t gi = 0; gi < groups.size(); ++gi) series.push_back({spec.y[yi], groups[gi], gi % 8 + 1, yi + 1 + gi / 8});
+    for (size_t gi = 0; gi < groups.size(); ++gi)
+      series.push_back({spec.y[yi], groups[gi], gi % 8 + 1, yi + 1 + gi / 8});
   }
   const int64_t rows_per_series = [&] {
     std::ifstream in(csv_path);
@@ -111,13 +112,19 @@ void render_plot(const fs::path& run_dir, const std::vector<std::string>& column
 
   std::ostringstream gp;
   gp << "# " << (spec.title.empty() ? spec.name : spec.title) << "\n"
-     << "# Written by seqgrad (" << origin << "). Edit freely, then re-render inside this folder: gnuplot " << spec.name << ".gp\n"
+     << "# Written by seqgrad (" << origin << "). Edit freely, then re-render inside this folder: gnuplot " << spec.name
+     << ".gp\n"
      << "set datafile separator \",\"\n"
      << "data = " << gp_quote(fs::path("..") / "metrics" / (spec.csv + ".csv")) << "\n"
      << "set title " << gp_quote(spec.title.empty() ? spec.name : spec.title) << "\n"
      << "set xlabel " << gp_quote(spec.x_label.empty() ? spec.x : spec.x_label) << "\n"
-     << "set ylabel " << gp_quote(!spec.y_label.empty() ? spec.y_label : spec.y.size() == 1 ? spec.y[0] : "") << "\n"
-     << "set grid\nset key outside right top" << (spec.group_by.empty() ? "" : " title " + gp_quote(spec.group_by)) << "\n"
+     << "set ylabel "
+     << gp_quote(!spec.y_label.empty() ? spec.y_label
+                 : spec.y.size() == 1  ? spec.y[0]
+                                       : "")
+     << "\n"
+     << "set grid\nset key outside right top" << (spec.group_by.empty() ? "" : " title " + gp_quote(spec.group_by))
+     << "\n"
      << "set autoscale xfix\n";
   if (spec.log_y) gp << "set logscale y\nset format y \"%.0e\"\n";
   // One datablock per group, filtered by gnuplot itself (so editing the CSV and re-running works);
@@ -125,10 +132,11 @@ void render_plot(const fs::path& run_dir, const std::vector<std::string>& column
   std::vector<std::string> plots;
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& [y, g, colour, dash] = series[i];
-    const std::string title = g.empty() ? y : (spec.y.size() > 1 ? y + ", " : "") + g;  // the key's title names group_by
-    const std::string look = " with " + style + " linewidth 1.5 linecolor " + std::to_string(colour) + " dashtype " +
-                             std::to_string(dash) + (style == "lines" ? "" : " pointtype " + std::to_string(i % 13 + 1)) +
-                             " title " + gp_quote(title);
+    const std::string title =
+        g.empty() ? y : (spec.y.size() > 1 ? y + ", " : "") + g;  // the key's title names group_by
+    const std::string look =
+        " with " + style + " linewidth 1.5 linecolor " + std::to_string(colour) + " dashtype " + std::to_string(dash) +
+        (style == "lines" ? "" : " pointtype " + std::to_string(i % 13 + 1)) + " title " + gp_quote(title);
     if (g.empty()) {
       plots.push_back("data using " + gp_quote(spec.x) + ":" + gp_quote(y) + look);
     } else {
@@ -142,7 +150,8 @@ void render_plot(const fs::path& run_dir, const std::vector<std::string>& column
   if (!groups.empty()) gp << "unset table\n";
   std::string plot_cmd = "plot ";
   for (size_t i = 0; i < plots.size(); ++i) plot_cmd += (i ? ", \\\n     " : "") + plots[i];
-  gp << "set terminal " << (cairo ? "pngcairo" : "png") << " size 960,540 noenhanced" << (cairo ? " font \",11\"" : "") << "\n"
+  gp << "set terminal " << (cairo ? "pngcairo" : "png") << " size 960,540 noenhanced" << (cairo ? " font \",11\"" : "")
+     << "\n"
      << "set output " << gp_quote(spec.name + ".png") << "\n"
      << plot_cmd << "\n"
      << "set terminal svg size 960,540 noenhanced dynamic background rgb \"white\"\n"

@@ -11,8 +11,8 @@
 namespace seqgrad::experiments {
 
 struct PlotSpec {
-  std::string name;   // <run>/plots/<name>.png
-  std::string csv;    // a CsvLog name of this run
+  std::string name;  // <run>/plots/<name>.png
+  std::string csv;   // a CsvLog name of this run
   std::string x;
   std::vector<std::string> y;
   std::string group_by = "";

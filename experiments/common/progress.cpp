@@ -73,7 +73,8 @@ void Progress::update(int64_t done, double loss, int64_t items) {
   m.last_loss = loss;
   m.last_done = done;
   if (m.tty) {
-    if (!m.printed || done >= m.total || Impl::Clock::now() - m.last_print >= std::chrono::milliseconds(250)) m.print(done);
+    if (!m.printed || done >= m.total || Impl::Clock::now() - m.last_print >= std::chrono::milliseconds(250))
+      m.print(done);
   } else {
     const int decile = int(std::min<int64_t>(done, m.total) * 10 / m.total);
     if (decile > m.last_decile) {

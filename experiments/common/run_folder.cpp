@@ -3,10 +3,10 @@
 
 #include <sys/utsname.h>
 
+#include <oneapi/tbb/version.h>
 #include <boost/version.hpp>
 #include <cstdio>
 #include <ctime>
-#include <oneapi/tbb/version.h>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -44,7 +44,6 @@ std::string csv_field(const Value& v) {
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
-
 
 }  // namespace
 
@@ -89,7 +88,8 @@ std::string git_commit() {
   CommandResult r = run_command("git -C " + shell_quote(dir) + " rev-parse HEAD 2>/dev/null");
   std::string commit = trim(r.output);
   if (r.status != 0 || commit.empty()) return "unknown";
-  CommandResult dirty = run_command("git -C " + shell_quote(dir) + " status --porcelain --untracked-files=no 2>/dev/null");
+  CommandResult dirty =
+      run_command("git -C " + shell_quote(dir) + " status --porcelain --untracked-files=no 2>/dev/null");
   if (dirty.status == 0 && !trim(dirty.output).empty()) commit += " (modified)";
   return commit;
 }
@@ -124,12 +124,15 @@ std::string utc_now() {
 }  // namespace
 
 Run::Run(const Program& program, const std::string& run_name, std::vector<DataFile> data_files)
-    : program_(program), dir_(program.out() / run_name), data_files_(std::move(data_files)),
+    : program_(program),
+      dir_(program.out() / run_name),
+      data_files_(std::move(data_files)),
       start_(std::chrono::steady_clock::now()) {
   check_name("run name", run_name);
   // A rerun replaces what an earlier run of the same name wrote (and only that), so stale CSVs
   // or plots never mix with new ones.
-  for (const char* entry : {"metrics", "plots", "metrics.json", "claims.json", "checkpoint.sgck", "env.json", "config.ini"})
+  for (const char* entry :
+       {"metrics", "plots", "metrics.json", "claims.json", "checkpoint.sgck", "env.json", "config.ini"})
     fs::remove_all(dir_ / entry);
   if (!program.get<bool>("resume")) fs::remove_all(dir_ / "units");  // finished work is kept only to resume
   fs::create_directories(dir_ / "metrics");
@@ -146,7 +149,8 @@ std::string Run::data_files_json() const {
     std::error_code ec;
     const auto bytes = fs::file_size(abs, ec);
     out += std::string(i ? ", " : "") + "{\"role\": " + json_quote(d.role) + ", \"path\": " + json_quote(abs.string()) +
-           ", \"bytes\": " + (ec ? "null" : std::to_string(bytes)) + ", \"sha256\": " + json_quote(sha256_file(abs)) + "}";
+           ", \"bytes\": " + (ec ? "null" : std::to_string(bytes)) + ", \"sha256\": " + json_quote(sha256_file(abs)) +
+           "}";
   }
   return out + "]";
 }
@@ -173,8 +177,9 @@ void Run::write_env(double elapsed_seconds) const {
       {"threads_option", std::to_string(program_.get<int>("threads"))},
       {"hardware_concurrency", std::to_string(std::thread::hardware_concurrency())},
       {"tbb_version", json_quote(std::string(TBB_VERSION_STRING) + " (runtime " + TBB_runtime_version() + ")")},
-      {"boost_version", json_quote(std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) +
-                                   "." + std::to_string(BOOST_VERSION % 100))},
+      {"boost_version",
+       json_quote(std::to_string(BOOST_VERSION / 100000) + "." + std::to_string(BOOST_VERSION / 100 % 1000) + "." +
+                  std::to_string(BOOST_VERSION % 100))},
       {"cpu_model", json_quote(cpu_model())},
       {"os", json_quote(os)},
   };
@@ -206,7 +211,9 @@ void Run::plot(const PlotSpec& spec) {
   render_plot(dir_, it->second->columns(), spec, program_.name() + ", run " + dir_.filename().string());
 }
 
-void Run::save_checkpoint(const nn::Checkpoint& ckpt) { nn::save_checkpoint((dir_ / "checkpoint.sgck").string(), ckpt); }
+void Run::save_checkpoint(const nn::Checkpoint& ckpt) {
+  nn::save_checkpoint((dir_ / "checkpoint.sgck").string(), ckpt);
+}
 
 void Run::save_models(const std::map<std::string, NamedTensors>& models) {
   nn::Checkpoint ckpt;
@@ -219,7 +226,8 @@ void Run::save_models(const std::map<std::string, NamedTensors>& models) {
 void Run::finish(const std::map<std::string, Value>& final_metrics) {
   std::string text = "{";
   size_t i = 0;
-  for (const auto& [k, v] : final_metrics) text += std::string(i++ ? ",\n  " : "\n  ") + json_quote(k) + ": " + json_value(v);
+  for (const auto& [k, v] : final_metrics)
+    text += std::string(i++ ? ",\n  " : "\n  ") + json_quote(k) + ": " + json_value(v);
   text += final_metrics.empty() ? "}\n" : "\n}\n";
   write_file(dir_ / "metrics.json", text);
   write_env(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
@@ -238,7 +246,8 @@ std::string UnitStore::result_config(const Program& program) {
   for (std::string line; std::getline(in, line);) {
     const std::string key = trim(line.substr(0, line.find('=')));
     if (line.starts_with("#") || key == "threads" || key == "out" || key == "resume" || key == "verify" ||
-        key == "eval-only") continue;
+        key == "eval-only")
+      continue;
     out += line + "\n";
   }
   return out;
@@ -251,8 +260,9 @@ std::optional<nn::Checkpoint> UnitStore::find(const std::string& key) const {
   nn::Checkpoint unit = nn::load_checkpoint(file.string());
   auto it = unit.texts.find("config");
   if (it == unit.texts.end() || it->second != config_)
-    throw std::invalid_argument("--resume: " + file.string() +
-                                " was written under another configuration; rerun without --resume, or with the config.ini of that run");
+    throw std::invalid_argument(
+        "--resume: " + file.string() +
+        " was written under another configuration; rerun without --resume, or with the config.ini of that run");
   return unit;
 }
 
@@ -307,7 +317,8 @@ int verify_runs(const fs::path& out, const std::vector<std::pair<std::string, st
     if (csvs == 0) throw std::runtime_error("verify: no CSV in " + (dir / "metrics").string());
     for (const std::string& plot : plots) {
       const std::string png = slurp(dir / "plots" / (plot + ".png"));
-      if (png.size() < 8 || png.compare(1, 3, "PNG") != 0) throw std::runtime_error("verify: " + plot + ".png is not a PNG");
+      if (png.size() < 8 || png.compare(1, 3, "PNG") != 0)
+        throw std::runtime_error("verify: " + plot + ".png is not a PNG");
     }
     ++checked;
   }

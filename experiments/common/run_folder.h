@@ -93,7 +93,7 @@ class UnitStore {
   explicit UnitStore(const Run& run);
   std::optional<nn::Checkpoint> find(const std::string& key) const;
   void save(const std::string& key, nn::Checkpoint unit) const;  // atomically; adds the config text
-  std::string in_progress(const std::string& key) const;        // <run>/units/<key>.partial.sgck
+  std::string in_progress(const std::string& key) const;         // <run>/units/<key>.partial.sgck
   // The config a unit must match: resolved_config() without the options that do not change
   // results (threads, out, resume, verify, eval-only).
   static std::string result_config(const Program& program);

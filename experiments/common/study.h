@@ -34,9 +34,9 @@ struct Written {
 // A study program: its name and description, and the three functions main puts together.
 struct Study {
   std::string name, description;
-  std::function<void(Program&)> declare_options;         // the option table
+  std::function<void(Program&)> declare_options;             // the option table
   std::function<Written(const Program&, const Hooks&)> run;  // every part / task
-  std::function<int(const Program&)> eval_only;          // --eval-only: models evaluated
+  std::function<int(const Program&)> eval_only;              // --eval-only: models evaluated
 };
 
 // Parses the options, then runs --eval-only or the study (printing its claims, and with --verify
@@ -67,7 +67,8 @@ inline bool parse_args(Program& program, std::vector<std::string> args) {
 // For tests: the study run in-process on `args` (args[0] the program name) as study_main would, without
 // printing. Returns the units it trained; with --eval-only, none, and the models it evaluated go to
 // *evaluated. Errors are thrown, not reported.
-inline std::vector<std::string> run_in_process(const Study& study, const std::vector<std::string>& args, int* evaluated = nullptr) {
+inline std::vector<std::string> run_in_process(const Study& study, const std::vector<std::string>& args,
+                                               int* evaluated = nullptr) {
   Program program(study.name, study.description);
   study.declare_options(program);
   if (!parse_args(program, args)) throw std::invalid_argument("run_in_process: --help given");
@@ -102,7 +103,8 @@ inline std::vector<uint64_t> seed_list(const Program& program) {
 // --cells: rnn (or elman), lstm, gru.
 inline std::vector<CellKind> cell_list(const Program& program) {
   std::vector<CellKind> cells;
-  for (const std::string& name : parse_name_list("cells", program.get<std::string>("cells"), {"elman", "rnn", "lstm", "gru"}))
+  for (const std::string& name :
+       parse_name_list("cells", program.get<std::string>("cells"), {"elman", "rnn", "lstm", "gru"}))
     cells.push_back(parse_cell(name));
   return cells;
 }

@@ -75,9 +75,11 @@ TEST_CASE("bad input: data files with bad encodings, empty lines, missing labels
   for (int i = 0; i < 10; ++i) one_label += "1\tsame label\n";
   require_errors({
       // Sentiment JSON: [{"text": string, "class": 0 | 1}, ...]
-      {"json: invalid UTF-8", json("a.json", "[{\"text\":\"ok\",\"class\":1},\n{\"text\":\"caf\xE9\",\"class\":0}]"),
+      {"json: invalid UTF-8",
+       json("a.json", "[{\"text\":\"ok\",\"class\":1},\n{\"text\":\"caf\xE9\",\"class\":0}]"),
        {"a.json:2:", "invalid UTF-8"}},
-      {"json: empty text", json("b.json", "[{\"text\":\"ok\",\"class\":1},\n{\"text\":\" \",\"class\":0}]"),
+      {"json: empty text",
+       json("b.json", "[{\"text\":\"ok\",\"class\":1},\n{\"text\":\" \",\"class\":0}]"),
        {"b.json:2:", "empty \"text\""}},
       {"json: missing label", json("c.json", "[\n{\"text\":\"ok\"}]"), {"c.json:2:", "missing field \"class\""}},
       {"json: label not 0 or 1", json("d.json", "[\n{\"text\":\"ok\",\"class\":\"pos\"}]"), {"d.json:2:", "0 or 1"}},
@@ -125,7 +127,8 @@ TEST_CASE("bad input: data files with bad encodings, empty lines, missing labels
 // for the character model an empty line is text like any other (its '\n' is a character).
 TEST_CASE("bad input: blank lines never become empty examples", "[bad-input]") {
   TempDir dir("bad-blank");
-  const auto sentences = data::read_tagged_file(write(dir, "t.tag", "\nthe/DET dog/NOUN\n \n\t\r\nbarks/VERB\n\n"), false);
+  const auto sentences =
+      data::read_tagged_file(write(dir, "t.tag", "\nthe/DET dog/NOUN\n \n\t\r\nbarks/VERB\n\n"), false);
   REQUIRE(sentences.size() == 2);
   for (const auto& s : sentences) {
     CHECK_FALSE(s.words.empty());
@@ -212,6 +215,10 @@ TEST_CASE("bad input: zero and negative sizes in the batching helpers", "[bad-in
       {"negative example count", [&] { data::make_batches(-1, 4); }, {"make_batches", "n = -1"}},
       {"stream of 0 rows", [&] { data::stream_batches(ids, 0); }, {"stream_batches", "batch 0"}},
       {"window of 0 steps", [&] { data::stream_batches(ids, 2).windows(0); }, {"steps 0"}},
-      {"empty sequence in a batch", [&] { data::pad_batch({{1, 2}, {}}); }, {"pad_batch", "sequence 1 is empty"}},
+      {"empty sequence in a batch",
+       [&] {
+         data::pad_batch({{1, 2}, {}});
+       },
+       {"pad_batch", "sequence 1 is empty"}},
   });
 }

@@ -89,9 +89,9 @@ TEST_CASE("Program: defaults, --help, common options", "[experiments]") {
   std::cout.rdbuf(old);
   CHECK_FALSE(ran);
   const std::string help = captured.str();
-  for (const char* s : {"--steps", "(default: 50; --quick: 7)", "--lr", "(default: 0.1; --quick: 0.01)", "--cell",
-                        "(default: lstm)", "--seed", "(default: 1)", "--threads", "(default: 0)", "--out DIR",
-                        "--quick", "--config"})
+  for (const char* s :
+       {"--steps", "(default: 50; --quick: 7)", "--lr", "(default: 0.1; --quick: 0.01)", "--cell", "(default: lstm)",
+        "--seed", "(default: 1)", "--threads", "(default: 0)", "--out DIR", "--quick", "--config"})
     CHECK_THAT(help, Catch::Contains(s));
 }
 
@@ -101,7 +101,7 @@ TEST_CASE("Program: config file, command line wins, resolved config", "[experime
   std::ofstream(ini) << "# a comment\nsteps = 20\nlr = 0.5\nseed = 3\nquick = true\n";
   experiments::Program p = make_program();
   REQUIRE(parse(p, {"--config", ini.string(), "--steps", "7"}));
-  CHECK(p.get<int>("steps") == 7);   // command line wins
+  CHECK(p.get<int>("steps") == 7);    // command line wins
   CHECK(p.get<double>("lr") == 0.5);  // from the file
   CHECK(p.seed() == 3);
   CHECK(p.quick());
@@ -148,7 +148,8 @@ TEST_CASE("CsvLog: exact numbers, quoting, row length checked", "[experiments]")
   experiments::CsvLog log(tmp.path / "m.csv", {"step", "loss", "note"});
   log.row({int64_t(1), 0.1, std::string("a,b")});
   log.row({2, 1.0 / 3.0, "plain"});
-  CHECK_THROWS_WITH(log.row({3, 0.5}), Catch::Contains("2 values") && Catch::Contains("expected 3") && Catch::Contains("m.csv"));
+  CHECK_THROWS_WITH(log.row({3, 0.5}),
+                    Catch::Contains("2 values") && Catch::Contains("expected 3") && Catch::Contains("m.csv"));
   CHECK(slurp(tmp.path / "m.csv") == "step,loss,note\n1,0.1,\"a,b\"\n2,0.3333333333333333,plain\n");
   CHECK(std::strtod(experiments::format_number(1.0 / 3.0).c_str(), nullptr) == 1.0 / 3.0);
   CHECK(experiments::format_number(std::nan("")) == "nan");
@@ -201,8 +202,14 @@ TEST_CASE("Run::plot renders PNG and SVG with gnuplot, missing gnuplot says how 
   auto& csv = run.csv("decay", {"k", "w", "measured", "closed_form"});
   for (double w : {0.5, 0.9})  // interleaved groups
     for (int k = 0; k <= 20; ++k) csv.row({k, w, std::pow(w, 20 - k) * 1.01, std::pow(w, 20 - k)});
-  experiments::PlotSpec spec{.name = "decay", .csv = "decay", .x = "k", .y = {"measured", "closed_form"}, .group_by = "w",
-                     .log_y = true, .title = "|dh_T/dh_k| per step", .y_label = "gradient norm"};
+  experiments::PlotSpec spec{.name = "decay",
+                             .csv = "decay",
+                             .x = "k",
+                             .y = {"measured", "closed_form"},
+                             .group_by = "w",
+                             .log_y = true,
+                             .title = "|dh_T/dh_k| per step",
+                             .y_label = "gradient norm"};
   {
     const char* old = std::getenv("SEQGRAD_GNUPLOT");
     std::string saved = old ? old : "";
@@ -223,19 +230,20 @@ TEST_CASE("Run::plot renders PNG and SVG with gnuplot, missing gnuplot says how 
     CHECK(fs::file_size(run.dir() / "plots" / f) > 100);
   }
   CHECK(slurp(run.dir() / "plots" / "decay.png").substr(1, 3) == "PNG");
-  CHECK_THAT(slurp(run.dir() / "plots" / "decay.gp"), Catch::Contains("set logscale y") && Catch::Contains("../metrics/decay.csv"));
+  CHECK_THAT(slurp(run.dir() / "plots" / "decay.gp"),
+             Catch::Contains("set logscale y") && Catch::Contains("../metrics/decay.csv"));
 }
 
 TEST_CASE("option helpers: lists, positivity and quick values name the option", "[experiments]") {
   CHECK(experiments::parse_number_list("ws", "0.5, 1,2e-1") == std::vector<double>{0.5, 1, 0.2});
   CHECK_THROWS_WITH(experiments::parse_number_list("ws", "0.5,x"), Catch::Contains("--ws") && Catch::Contains("'x'"));
   CHECK_THROWS_WITH(experiments::parse_number_list("ws", "nan"), Catch::Contains("--ws"));
-  CHECK(experiments::parse_name_list("cells", "lstm,gru", {"elman", "lstm", "gru"}) == std::vector<std::string>{"lstm", "gru"});
+  CHECK(experiments::parse_name_list("cells", "lstm,gru", {"elman", "lstm", "gru"}) ==
+        std::vector<std::string>{"lstm", "gru"});
   CHECK_THROWS_WITH(experiments::parse_name_list("cells", "lstm,tcn", {"elman", "lstm", "gru"}),
                     Catch::Contains("--cells") && Catch::Contains("'tcn'") && Catch::Contains("elman, lstm, gru"));
   CHECK_THROWS_WITH(experiments::require_positive("lr", -1), Catch::Contains("--lr") && Catch::Contains("-1"));
   CHECK_THROWS_WITH(experiments::require_positive("lr", std::nan("")), Catch::Contains("--lr"));
-
 }
 
 // Issue 12: --quick, --quick=true and `quick = true` in a config file all give the quick values of
@@ -251,8 +259,8 @@ TEST_CASE("Program: every route to quick mode resolves through the option table"
     experiments::Program p = make_program();
     REQUIRE(parse(p, args));
     CHECK(p.quick());
-    CHECK(p.get<int>("steps") == 7);     // not set: the quick value
-    CHECK(p.get<double>("lr") == 0.5);   // set: wins over quick
+    CHECK(p.get<int>("steps") == 7);    // not set: the quick value
+    CHECK(p.get<double>("lr") == 0.5);  // set: wins over quick
     CHECK(p.get<std::string>("cell") == "lstm");
     CHECK(p.given("lr"));
     CHECK_FALSE(p.given("steps"));

@@ -57,7 +57,8 @@ CharCorpus make_char_corpus(std::string_view text, const fs::path& file, double 
     fail(file, "train fraction " + std::to_string(train_fraction) + " must be in (0, 1)");
   const int64_t n = count_code_points(text);
   const auto n_train = static_cast<int64_t>(std::floor(static_cast<double>(n) * train_fraction));
-  if (n_train < 2 || n - n_train < 2) fail(file, "too short for a language model (" + std::to_string(n) + " characters)");
+  if (n_train < 2 || n - n_train < 2)
+    fail(file, "too short for a language model (" + std::to_string(n) + " characters)");
   std::vector<bool> in_train(kCodePoints, false), in_val(kCodePoints, false);
   for_each_code_point(text, [&](int64_t i, char32_t cp) { (i < n_train ? in_train : in_val)[cp] = true; });
   CharCorpus c;
@@ -82,9 +83,10 @@ CharCorpus make_char_corpus(std::string_view text, const fs::path& file, double 
 std::string CharCorpus::summary() const {
   int64_t unseen = 0;
   for (int64_t id : val) unseen += id == Vocabulary::kUnk;
-  return printable(source) + ": " + with_commas(characters) + " characters (train " + with_commas(int64_t(train.size())) +
-         ", validation " + with_commas(int64_t(val.size())) + "), " + with_commas(distinct) + " distinct\n  vocabulary " +
-         with_commas(vocab.size()) + " (<pad>, <unk> and the training part's characters); " + with_commas(unseen) +
+  return printable(source) + ": " + with_commas(characters) + " characters (train " +
+         with_commas(int64_t(train.size())) + ", validation " + with_commas(int64_t(val.size())) + "), " +
+         with_commas(distinct) + " distinct\n  vocabulary " + with_commas(vocab.size()) +
+         " (<pad>, <unk> and the training part's characters); " + with_commas(unseen) +
          " validation characters unseen in training (<unk>)\n";
 }
 

@@ -67,7 +67,8 @@ std::vector<std::string> class_list(const fs::path& file, const std::vector<std:
   std::vector<std::string> classes(labels.begin(), labels.end());
   std::sort(classes.begin(), classes.end());
   classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  if (classes.size() < 2) fail(file, "every record has the label " + quote(classes[0]) + " (a classifier needs two or more)");
+  if (classes.size() < 2)
+    fail(file, "every record has the label " + quote(classes[0]) + " (a classifier needs two or more)");
   const bool numeric = std::all_of(classes.begin(), classes.end(), [](const std::string& c) {
     return c.size() <= 18 && std::all_of(c.begin(), c.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   });

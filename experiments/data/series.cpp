@@ -45,7 +45,8 @@ std::string decimal_comma_example(const Lines& lines, char sep) {
   for (const auto& [line, text] : lines) {
     for (std::string_view rest = text;;) {
       const size_t at = rest.find(sep);
-      if (has_decimal_comma(rest.substr(0, at))) return " (line " + std::to_string(line) + ": " + quote(trim(rest.substr(0, at))) + ")";
+      if (has_decimal_comma(rest.substr(0, at)))
+        return " (line " + std::to_string(line) + ": " + quote(trim(rest.substr(0, at))) + ")";
       if (at == std::string_view::npos) break;
       rest.remove_prefix(at + 1);
     }
@@ -59,7 +60,9 @@ void reject_other_separators(const fs::path& file, const Lines& lines) {
   for (const auto& [line, text] : lines)
     for (std::string_view field : split_fields(text)) {
       field = trim(field);
-      const char sep = field.find(';') != std::string_view::npos ? ';' : field.find('\t') != std::string_view::npos ? '\t' : 0;
+      const char sep = field.find(';') != std::string_view::npos    ? ';'
+                       : field.find('\t') != std::string_view::npos ? '\t'
+                                                                    : 0;
       if (sep == 0) continue;
       const std::string example = decimal_comma_example(lines, sep);
       fail(file, line,
@@ -92,8 +95,9 @@ Layout layout_of(const fs::path& file, const Lines& lines, const std::vector<std
   l.column = resolve(rows[ref].size());
   for (size_t i = 0; i < rows.size(); ++i)
     if (int64_t(rows[i].size()) != l.columns)
-      fail(file, lines[i].first, columns_text(rows[i].size()) + ", expected " + std::to_string(l.columns) + " like line " +
-                                     std::to_string(lines[ref].first));
+      fail(file, lines[i].first,
+           columns_text(rows[i].size()) + ", expected " + std::to_string(l.columns) + " like line " +
+               std::to_string(lines[ref].first));
   return l;
 }
 
@@ -114,7 +118,8 @@ std::vector<double> column_values(const fs::path& file, const Lines& lines,
 // The sunspot CSV "year,month,value" into the year splits.
 void parse_sunspots(std::string_view text, const fs::path& file, ForecastData& d) {
   const Lines lines = split_lines(text);
-  if (lines.empty() || trim(lines[0].second) != "year,month,value") fail(file, 1, "expected the header year,month,value");
+  if (lines.empty() || trim(lines[0].second) != "year,month,value")
+    fail(file, 1, "expected the header year,month,value");
   for (size_t i = 1; i < lines.size(); ++i) {
     const auto [line, row] = lines[i];
     const auto f = split_fields(row);
@@ -136,7 +141,9 @@ void parse_sunspots(std::string_view text, const fs::path& file, ForecastData& d
 
 // "1749-01 .. 1950-12" for a series with dates.
 std::string date_range(const Series& s) {
-  auto date = [&](size_t i) { return std::to_string(s.year[i]) + (s.month[i] < 10 ? "-0" : "-") + std::to_string(s.month[i]); };
+  auto date = [&](size_t i) {
+    return std::to_string(s.year[i]) + (s.month[i] < 10 ? "-0" : "-") + std::to_string(s.month[i]);
+  };
   return s.year.empty() || s.year.size() != s.month.size() ? "-" : date(0) + " .. " + date(s.year.size() - 1);
 }
 
@@ -144,13 +151,14 @@ std::string date_range(const Series& s) {
 
 std::string ForecastData::summary() const {
   const size_t n = train.values.size() + val.values.size() + test.values.size();
-  std::string s = printable(source) + ": column " + std::to_string(column) + " (0-based) of " + std::to_string(columns) +
-                  (column_name.empty() ? ", no header line" : ", " + quote(column_name) + " (header on line 1)") + "; " +
-                  with_commas(int64_t(n)) + " values (train " + with_commas(int64_t(train.values.size())) +
-                  ", validation " + with_commas(int64_t(val.values.size())) + ", test " +
-                  with_commas(int64_t(test.values.size())) + ")\n";
+  std::string s =
+      printable(source) + ": column " + std::to_string(column) + " (0-based) of " + std::to_string(columns) +
+      (column_name.empty() ? ", no header line" : ", " + quote(column_name) + " (header on line 1)") + "; " +
+      with_commas(int64_t(n)) + " values (train " + with_commas(int64_t(train.values.size())) + ", validation " +
+      with_commas(int64_t(val.values.size())) + ", test " + with_commas(int64_t(test.values.size())) + ")\n";
   if (!train.year.empty())
-    s += "  dates: train " + date_range(train) + ", validation " + date_range(val) + ", test " + date_range(test) + "\n";
+    s +=
+        "  dates: train " + date_range(train) + ", validation " + date_range(val) + ", test " + date_range(test) + "\n";
   return s;
 }
 

@@ -44,8 +44,7 @@ std::string_view universal_tag(std::string_view raw_tag) {
   if (size_t plus = tag.find('+'); plus != std::string::npos && plus > 0) tag.resize(plus);
   std::erase_if(tag, [](char c) { return c == '*' || c == '$'; });
   if (tag.empty()) return "";
-  if (std::all_of(tag.begin(), tag.end(),
-                  [](char c) { return std::strchr(".,:;()'`-!?\"[]", c) != nullptr; }))
+  if (std::all_of(tag.begin(), tag.end(), [](char c) { return std::strchr(".,:;()'`-!?\"[]", c) != nullptr; }))
     return ".";
   struct Rule {
     std::string_view prefix;
@@ -53,15 +52,13 @@ std::string_view universal_tag(std::string_view raw_tag) {
     std::string_view universal;
   };
   static constexpr Rule rules[] = {
-      {"nn", false, "NOUN"}, {"np", false, "NOUN"}, {"nr", false, "NOUN"},   {"vb", false, "VERB"},
-      {"be", false, "VERB"}, {"do", false, "VERB"}, {"hv", false, "VERB"},   {"md", true, "VERB"},
-      {"jj", false, "ADJ"},  {"rb", false, "ADV"},  {"ql", false, "ADV"},    {"wql", true, "ADV"},
-      {"wrb", true, "ADV"},  {"rn", true, "ADV"},   {"pp", false, "PRON"},   {"wp", false, "PRON"},
-      {"pn", false, "PRON"}, {"at", true, "DET"},   {"ap", true, "DET"},     {"abn", true, "DET"},
-      {"abx", true, "DET"},  {"abl", true, "DET"},  {"dt", false, "DET"},    {"wdt", true, "DET"},
-      {"ex", true, "DET"},   {"in", true, "ADP"},   {"cc", true, "CONJ"},    {"cs", true, "CONJ"},
-      {"to", true, "PRT"},   {"rp", true, "PRT"},   {"cd", true, "NUM"},     {"od", true, "NUM"},
-      {"uh", true, "X"},     {"nil", true, "X"}};
+      {"nn", false, "NOUN"}, {"np", false, "NOUN"}, {"nr", false, "NOUN"}, {"vb", false, "VERB"}, {"be", false, "VERB"},
+      {"do", false, "VERB"}, {"hv", false, "VERB"}, {"md", true, "VERB"},  {"jj", false, "ADJ"},  {"rb", false, "ADV"},
+      {"ql", false, "ADV"},  {"wql", true, "ADV"},  {"wrb", true, "ADV"},  {"rn", true, "ADV"},   {"pp", false, "PRON"},
+      {"wp", false, "PRON"}, {"pn", false, "PRON"}, {"at", true, "DET"},   {"ap", true, "DET"},   {"abn", true, "DET"},
+      {"abx", true, "DET"},  {"abl", true, "DET"},  {"dt", false, "DET"},  {"wdt", true, "DET"},  {"ex", true, "DET"},
+      {"in", true, "ADP"},   {"cc", true, "CONJ"},  {"cs", true, "CONJ"},  {"to", true, "PRT"},   {"rp", true, "PRT"},
+      {"cd", true, "NUM"},   {"od", true, "NUM"},   {"uh", true, "X"},     {"nil", true, "X"}};
   for (const Rule& r : rules)
     if (r.exact ? tag == r.prefix : starts_with(tag, r.prefix)) return r.universal;
   return "";
@@ -127,7 +124,8 @@ std::vector<int64_t> TaggingData::tag_counts() const {
   for (const auto* split : {&train, &val, &test})
     for (const TaggedSentence& s : *split)
       for (const std::string& t : s.tags)
-        if (auto it = std::find(tagset.begin(), tagset.end(), t); it != tagset.end()) ++counts[size_t(it - tagset.begin())];
+        if (auto it = std::find(tagset.begin(), tagset.end(), t); it != tagset.end())
+          ++counts[size_t(it - tagset.begin())];
   return counts;
 }
 

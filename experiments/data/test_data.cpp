@@ -16,8 +16,8 @@
 
 using namespace seqgrad;
 using namespace seqgrad::experiments::data;
-using seqgrad::testing::TempDir;
 using Catch::Matchers::Contains;
+using seqgrad::testing::TempDir;
 
 namespace {
 
@@ -124,7 +124,8 @@ TEST_CASE("data: malformed sentiment JSON names the file and line", "[data]") {
 TEST_CASE("data: user TSV label<TAB>text", "[data]") {
   TempDir dir("data-tsv");
   std::string body;
-  for (int i = 1; i <= 10; ++i) body += std::string(i % 3 == 0 ? "10" : (i % 3 == 1 ? "2" : "0")) + "\tline " + std::to_string(i) + "\r\n";
+  for (int i = 1; i <= 10; ++i)
+    body += std::string(i % 3 == 0 ? "10" : (i % 3 == 1 ? "2" : "0")) + "\tline " + std::to_string(i) + "\r\n";
   auto d = load_classification_tsv(write(dir, "ok.tsv", body));
   CHECK(d.classes == std::vector<std::string>{"0", "2", "10"});  // numeric order, not "0" "10" "2"
   REQUIRE(d.train.size() == 8);
@@ -162,18 +163,21 @@ TEST_CASE("data: tokenizer lowercases, splits on non-alphanumerics, keeps inner 
 
 TEST_CASE("data: universal tags for raw Brown tags", "[data]") {
   const std::vector<std::pair<std::string, std::string>> table = {
-      {"nn", "NOUN"},   {"nns$", "NOUN"},   {"np-tl", "NOUN"},     {"nr", "NOUN"},    {"nn-tl-hl", "NOUN"},
-      {"vb", "VERB"},   {"vbd", "VERB"},    {"bedz*", "VERB"},     {"dod*", "VERB"},  {"hvz", "VERB"},
-      {"md", "VERB"},   {"md*-hl", "VERB"}, {"jj", "ADJ"},         {"jjt-tl", "ADJ"}, {"rb", "ADV"},
-      {"rbr", "ADV"},   {"ql", "ADV"},      {"qlp", "ADV"},        {"wql", "ADV"},    {"wrb", "ADV"},
-      {"rn", "ADV"},    {"*", "ADV"},       {"*-hl", "ADV"},       {"pps", "PRON"},   {"pp$$", "PRON"},
-      {"wps", "PRON"},  {"pn", "PRON"},     {"ppss+ber-n", "PRON"}, {"at", "DET"},    {"ap$", "DET"},
-      {"abn", "DET"},   {"abx", "DET"},     {"abl", "DET"},        {"dti", "DET"},    {"wdt", "DET"},
-      {"ex", "DET"},    {"ex+bez", "DET"},  {"in", "ADP"},         {"in-tl", "ADP"},  {"cc", "CONJ"},
-      {"cs", "CONJ"},   {"to", "PRT"},      {"rp", "PRT"},         {"cd", "NUM"},     {"od", "NUM"},
-      {"cd$", "NUM"},   {".", "."},         {",", "."},            {"``", "."},       {"''", "."},
-      {"--", "."},      {"(-hl", "."},      {":", "."},            {"fw-nn", "X"},    {"fw-*", "X"},
-      {"fw-in+at-t", "X"}, {"uh", "X"},     {"nil", "X"},          {"NP-TL", "NOUN"}};
+      {"nn", "NOUN"},       {"nns$", "NOUN"},  {"np-tl", "NOUN"}, {"nr", "NOUN"},
+      {"nn-tl-hl", "NOUN"}, {"vb", "VERB"},    {"vbd", "VERB"},   {"bedz*", "VERB"},
+      {"dod*", "VERB"},     {"hvz", "VERB"},   {"md", "VERB"},    {"md*-hl", "VERB"},
+      {"jj", "ADJ"},        {"jjt-tl", "ADJ"}, {"rb", "ADV"},     {"rbr", "ADV"},
+      {"ql", "ADV"},        {"qlp", "ADV"},    {"wql", "ADV"},    {"wrb", "ADV"},
+      {"rn", "ADV"},        {"*", "ADV"},      {"*-hl", "ADV"},   {"pps", "PRON"},
+      {"pp$$", "PRON"},     {"wps", "PRON"},   {"pn", "PRON"},    {"ppss+ber-n", "PRON"},
+      {"at", "DET"},        {"ap$", "DET"},    {"abn", "DET"},    {"abx", "DET"},
+      {"abl", "DET"},       {"dti", "DET"},    {"wdt", "DET"},    {"ex", "DET"},
+      {"ex+bez", "DET"},    {"in", "ADP"},     {"in-tl", "ADP"},  {"cc", "CONJ"},
+      {"cs", "CONJ"},       {"to", "PRT"},     {"rp", "PRT"},     {"cd", "NUM"},
+      {"od", "NUM"},        {"cd$", "NUM"},    {".", "."},        {",", "."},
+      {"``", "."},          {"''", "."},       {"--", "."},       {"(-hl", "."},
+      {":", "."},           {"fw-nn", "X"},    {"fw-*", "X"},     {"fw-in+at-t", "X"},
+      {"uh", "X"},          {"nil", "X"},      {"NP-TL", "NOUN"}};
   for (const auto& [raw, universal] : table) {
     INFO(raw);
     CHECK(universal_tag(raw) == universal);
@@ -268,7 +272,10 @@ TEST_CASE("data: user tagging file keeps its tags, sentence split rule", "[data]
 TEST_CASE("data: character corpus 90/10 with a training-only, code-point-ordered vocabulary", "[data]") {
   TempDir dir("data-text");
   // 20 code points: "abcab—" repeated... the last 10% (2 chars) hold 'z' and 'é', unseen in training.
-  std::string text = "bacab\xE2\x80\x94" "cabba\xE2\x80\x94" "abcab\xE2\x80\x94z\xC3\xA9";
+  std::string text =
+      "bacab\xE2\x80\x94"
+      "cabba\xE2\x80\x94"
+      "abcab\xE2\x80\x94z\xC3\xA9";
   CharCorpus c = load_text(write(dir, "t.txt", text), 0.9);
   CHECK(c.characters == 20);
   CHECK(c.train.size() == 18);
@@ -278,7 +285,8 @@ TEST_CASE("data: character corpus 90/10 with a training-only, code-point-ordered
   CHECK(c.train[5] == 5);
   CHECK(c.val == std::vector<int64_t>{Vocabulary::kUnk, Vocabulary::kUnk});
 
-  require_error([&] { load_text(write(dir, "bad.txt", "fine\nfine\nbad \xFF here\n")); }, {"bad.txt:3:", "invalid UTF-8"});
+  require_error([&] { load_text(write(dir, "bad.txt", "fine\nfine\nbad \xFF here\n")); },
+                {"bad.txt:3:", "invalid UTF-8"});
   require_error([&] { load_text(write(dir, "short.txt", "ab")); }, {"short.txt", "too short"});
   require_error([&] { load_text(dir.file("t.txt"), 1.5); }, {"t.txt", "train fraction"});
   TempDir empty("data-nomoby");
@@ -292,14 +300,16 @@ TEST_CASE("data: character corpus 90/10 with a training-only, code-point-ordered
 TEST_CASE("data: sunspot CSV split by year, user CSV by fraction", "[data]") {
   TempDir dir("data-sun");
   std::string csv = "year,month,value\n";
-  for (int y : {1749, 1950, 1951, 1980, 1981, 2013}) csv += std::to_string(y) + ",1," + std::to_string(y % 100) + ".5\n";
+  for (int y : {1749, 1950, 1951, 1980, 1981, 2013})
+    csv += std::to_string(y) + ",1," + std::to_string(y % 100) + ".5\n";
   write(dir, "sunspots/sunspot_month.csv", csv);
   ForecastData s = load_sunspots(dir.path, kNoCounts);
   CHECK(s.train.values == std::vector<double>{49.5, 50.5});
   CHECK(s.val.year == std::vector<int>{1951, 1980});
   CHECK(s.test.values == std::vector<double>{81.5, 13.5});
   CHECK(s.test.month == std::vector<int>{1, 1});
-  require_error([&] { load_sunspots(dir.path); }, {"sunspot_month.csv: 6 values, expected 3,177", "run scripts/fetch_data.sh"});
+  require_error([&] { load_sunspots(dir.path); },
+                {"sunspot_month.csv: 6 values, expected 3,177", "run scripts/fetch_data.sh"});
   write(dir, "badsun/sunspots/sunspot_month.csv", "year,month,value\n1749,1,5\n1750,13,5\n");
   require_error([&] { load_sunspots(dir.path / "badsun", kNoCounts); }, {"sunspot_month.csv:3:", "month"});
   write(dir, "nohead/sunspots/sunspot_month.csv", "1749,1,5\n");
@@ -318,10 +328,12 @@ TEST_CASE("data: sunspot CSV split by year, user CSV by fraction", "[data]") {
   CHECK(first.train.values == std::vector<double>{1, 2});
   CHECK(first.test.values == std::vector<double>{-40});
 
-  require_error([&] { load_series_csv(write(dir, "nan.csv", "v\n1\n2\nabc\n")); }, {"nan.csv:4:", "'abc' is not a number"});
+  require_error([&] { load_series_csv(write(dir, "nan.csv", "v\n1\n2\nabc\n")); },
+                {"nan.csv:4:", "'abc' is not a number"});
   require_error([&] { load_series_csv(write(dir, "inf.csv", "1\ninf\n")); }, {"inf.csv:2:", "not a number"});
   require_error([&] { load_series_csv(write(dir, "gap.csv", "1\n\n2\n")); }, {"gap.csv:2:", "empty line"});
-  require_error([&] { load_series_csv(write(dir, "cols.csv", "1\n3\n"), 1); }, {"cols.csv:1:", "has 1 column, no column 1"});
+  require_error([&] { load_series_csv(write(dir, "cols.csv", "1\n3\n"), 1); },
+                {"cols.csv:1:", "has 1 column, no column 1"});
   require_error([&] { load_series_csv(write(dir, "few.csv", "1\n2\n")); }, {"few.csv", "too few values"});
   require_error([&] { load_series_csv(write(dir, "enc.csv", "1\n2\xFE\n")); }, {"enc.csv:2:", "invalid UTF-8"});
 }

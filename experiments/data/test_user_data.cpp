@@ -15,8 +15,8 @@
 #include "temp_dir.h"
 
 using namespace seqgrad::experiments::data;
-using seqgrad::testing::TempDir;
 using Catch::Matchers::Contains;
+using seqgrad::testing::TempDir;
 
 namespace {
 
@@ -64,7 +64,8 @@ const std::vector<std::pair<std::string, std::function<void(const std::string&)>
 
 }  // namespace
 
-TEST_CASE("user data: a semicolon-separated series with decimal commas is an error, not the digits after the comma", "[data]") {
+TEST_CASE("user data: a semicolon-separated series with decimal commas is an error, not the digits after the comma",
+          "[data]") {
   TempDir dir("ud-semicolon");
   require_error([&] { load_series_csv(write(dir, "eu.csv", "t;value\n" + numbered(12, "", ";2,5"))); },
                 {"eu.csv:1:", "';'-separated", "decimal commas", "'2,5'", "'.' decimals"});
@@ -117,7 +118,8 @@ TEST_CASE("user data: a UTF-8 byte order mark is stripped, not a character", "[d
   CHECK(with.vocab.tokens() == without.vocab.tokens());
   CHECK(with.train == without.train);
   CHECK(with.val == without.val);
-  auto tsv = load_classification_tsv(write(dir, "bom.tsv", "\xEF\xBB\xBF" + numbered(5, "a\tx", "") + numbered(5, "b\ty", "")));
+  auto tsv = load_classification_tsv(
+      write(dir, "bom.tsv", "\xEF\xBB\xBF" + numbered(5, "a\tx", "") + numbered(5, "b\ty", "")));
   CHECK(tsv.classes == std::vector<std::string>{"a", "b"});
 }
 
@@ -127,8 +129,9 @@ TEST_CASE("user data: a TSV header line is not taken for a class of one record",
   for (int i = 0; i < 6; ++i) body += "left\tvote a\nright\tvote b\n";
   require_error([&] { load_classification_tsv(write(dir, "votes.tsv", body)); },
                 {"votes.tsv: class 'party' has 1 record (line 1)", "a header line?", "at least 2"});
-  require_error([&] { load_classification_tsv(write(dir, "late.tsv", numbered(11, "a\tx", "") + "odd\tz\n" + "b\ty\nb\ty\n")); },
-                {"late.tsv: class 'odd' has 1 record (line 12)"});
+  require_error(
+      [&] { load_classification_tsv(write(dir, "late.tsv", numbered(11, "a\tx", "") + "odd\tz\n" + "b\ty\nb\ty\n")); },
+      {"late.tsv: class 'odd' has 1 record (line 12)"});
 }
 
 TEST_CASE("user data: devices and pipes are refused before reading, so /dev/zero cannot hang a run", "[data]") {
@@ -166,10 +169,13 @@ TEST_CASE("user data: messages show file names, labels and fields as printable A
   CHECK(clean(m4));
 }
 
-TEST_CASE("user data: character ids of a mixed text, written out (code-point order, training-only vocabulary)", "[data]") {
+TEST_CASE("user data: character ids of a mixed text, written out (code-point order, training-only vocabulary)",
+          "[data]") {
   TempDir dir("ud-chars");
   // 20 code points: "b a \n é 😀 a b é \n" twice, then "Z é" (validation; Z unseen in training).
-  const std::string half = "ba\n\xC3\xA9\xF0\x9F\x98\x80" "ab\xC3\xA9\n";
+  const std::string half =
+      "ba\n\xC3\xA9\xF0\x9F\x98\x80"
+      "ab\xC3\xA9\n";
   CharCorpus c = load_text(write(dir, "mixed.txt", half + half + "Z\xC3\xA9"), 0.9);
   CHECK(c.characters == 20);
   CHECK(c.vocab.tokens() == std::vector<std::string>{"<pad>", "<unk>", "\n", "a", "b", "\xC3\xA9", "\xF0\x9F\x98\x80"});
@@ -187,14 +193,18 @@ TEST_CASE("user data: a file over the size limit is refused before it is read", 
 TEST_CASE("user data: each loader says what it understood", "[data]") {
   TempDir dir("ud-summary");
   std::string tsv;
-  for (int i = 0; i < 12; ++i) tsv += std::string(i % 3 == 0 ? "neg" : "pos") + "\tsentence " + std::to_string(i) + "\n";
+  for (int i = 0; i < 12; ++i)
+    tsv += std::string(i % 3 == 0 ? "neg" : "pos") + "\tsentence " + std::to_string(i) + "\n";
   const ClassificationData c = load_classification_tsv(write(dir, "c.tsv", tsv));
   CHECK(c.class_counts() == std::vector<int64_t>{4, 8});
-  CHECK(c.summary() == dir.file("c.tsv") + ": 2 classes, 12 records (train 10, validation 1, test 1)\n  classes: neg 4, pos 8\n");
+  CHECK(c.summary() ==
+        dir.file("c.tsv") + ": 2 classes, 12 records (train 10, validation 1, test 1)\n  classes: neg 4, pos 8\n");
 
   const TaggingData t = load_tagging_file(write(dir, "t.txt", numbered(10, "w", "/N x/V y/N")));
   CHECK(t.tag_counts() == std::vector<int64_t>{20, 10});
-  CHECK(t.summary() == dir.file("t.txt") + ": 10 sentences (train 8, validation 1, test 1), 30 tokens\n  2 tags by count: N 20, V 10\n");
+  CHECK(t.summary() ==
+        dir.file("t.txt") +
+            ": 10 sentences (train 8, validation 1, test 1), 30 tokens\n  2 tags by count: N 20, V 10\n");
 
   const CharCorpus x = load_text(write(dir, "x.txt", "abcabcabcaz"), 0.8);
   CHECK(x.distinct == 4);
@@ -206,8 +216,9 @@ TEST_CASE("user data: each loader says what it understood", "[data]") {
   CHECK(f.column == 1);
   CHECK(f.columns == 2);
   CHECK(f.column_name == "level");
-  CHECK(f.summary() == dir.file("f.csv") + ": column 1 (0-based) of 2, 'level' (header on line 1); 20 values (train 14, "
-                                           "validation 3, test 3)\n");
+  CHECK(f.summary() == dir.file("f.csv") +
+                           ": column 1 (0-based) of 2, 'level' (header on line 1); 20 values (train 14, "
+                           "validation 3, test 3)\n");
   const ForecastData g = load_series_csv(write(dir, "g.csv", numbered(4, "", ",2")), 0, 0.5, 0.25);
   CHECK(g.train.values == std::vector<double>{1, 2});
   CHECK(g.column_name.empty());

@@ -39,7 +39,8 @@ void reject_wide_bom(std::string_view bytes, const fs::path& file) {
                                                                   {"\xFE\xFF"sv, "UTF-16BE"}};
   for (const auto& [bom, name] : boms)
     if (starts_with(bytes, bom))
-      fail(file, std::string("starts with a ") + name + " byte order mark: the loaders read UTF-8 only; save it as UTF-8");
+      fail(file,
+           std::string("starts with a ") + name + " byte order mark: the loaders read UTF-8 only; save it as UTF-8");
 }
 
 // Throws at the first NUL byte, saying whether the file looks like UTF-16/UTF-32 (many NULs) or binary.

@@ -82,7 +82,10 @@ std::string sample(CharModel& model, const data::Vocabulary& vocab, int64_t firs
     double u = rng.uniform(), cumulative = 0;
     id[0] = int64_t(p.size()) - 1;
     for (size_t c = 0; c < p.size(); ++c)
-      if ((cumulative += p[c]) > u) { id[0] = int64_t(c); break; }
+      if ((cumulative += p[c]) > u) {
+        id[0] = int64_t(c);
+        break;
+      }
     if (id[0] >= 2) text += vocab.token(id[0]);  // skip <pad> and <unk>
   }
   return text;

@@ -42,7 +42,7 @@ struct Classifier : nn::Module {
     Var x = dropout(embed(tape, b.ids, {b.batch, b.steps}), 0.3, rng, training());  // (B, T, E)
     nn::RecurrentResult r = lstm(x, rng, {}, b.lengths);
     Var both[] = {r.final[2].h, r.final[3].h};  // (B, H) forward, (B, H) reverse
-    return head(concat(both, 1));                // (B, 2H) -> (B, C)
+    return head(concat(both, 1));               // (B, 2H) -> (B, C)
   }
 };
 

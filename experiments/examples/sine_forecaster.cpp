@@ -26,8 +26,7 @@ constexpr double kNoise = 0.05;  // σ of the noise; no model can beat MSE σ² 
 struct Model : nn::Module {
   nn::Recurrent lstm;  // 2 layers, hidden 32
   nn::Linear head;     // last layer's final h -> next value
-  explicit Model(Rng& rng)
-      : lstm(nn::cell_factory<nn::Lstm>(1.0), 1, 32, rng, {.num_layers = 2}), head(32, 1, rng) {
+  explicit Model(Rng& rng) : lstm(nn::cell_factory<nn::Lstm>(1.0), 1, 32, rng, {.num_layers = 2}), head(32, 1, rng) {
     register_module("lstm", lstm);
     register_module("head", head);
   }

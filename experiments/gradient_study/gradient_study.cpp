@@ -30,9 +30,9 @@ constexpr uint64_t kDataStream = 0x9E3779B97F4A7C15ull, kProbeStream = 0x3C6EF37
 
 void check_config(int64_t T, int64_t hidden, int64_t batch, const char* where) {
   if (T < 2 || hidden < 1 || batch < 1)
-    throw std::invalid_argument(std::string(where) + ": needs T >= 2, hidden >= 1, batch >= 1, got T = " +
-                                std::to_string(T) + ", hidden = " + std::to_string(hidden) +
-                                ", batch = " + std::to_string(batch));
+    throw std::invalid_argument(std::string(where) +
+                                ": needs T >= 2, hidden >= 1, batch >= 1, got T = " + std::to_string(T) +
+                                ", hidden = " + std::to_string(hidden) + ", batch = " + std::to_string(batch));
 }
 
 std::unique_ptr<nn::Cell> make_cell(CellKind kind, int64_t hidden, Rng& rng, double forget_bias) {
@@ -156,7 +156,8 @@ NetworkResult network_study(CellKind kind, const NetworkConfig& cfg) {
   return r;
 }
 
-GradientProfile probe_saved(CellKind kind, const NetworkConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix) {
+GradientProfile probe_saved(CellKind kind, const NetworkConfig& cfg, const nn::Checkpoint& ckpt,
+                            const std::string& prefix) {
   check_config(cfg.T, cfg.hidden, cfg.probe_batch, "probe_saved");
   Rng model_rng(cfg.seed), probe_rng(cfg.seed + kProbeStream);
   Regressor model(make_cell(kind, cfg.hidden, model_rng, cfg.forget_bias), model_rng);

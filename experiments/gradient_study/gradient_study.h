@@ -36,19 +36,19 @@ std::vector<ScalarCurve> scalar_study(const std::vector<double>& ws, int64_t T);
 
 // ---- (b) real networks --------------------------------------------------------------------------
 
-using experiments::CellKind;
 using experiments::cell_name;
+using experiments::CellKind;
 using experiments::parse_cell;
 
 struct NetworkConfig {
-  int64_t T = 50;              // sequence length of the adding problem
+  int64_t T = 50;  // sequence length of the adding problem
   int64_t hidden = 32;
-  int64_t batch = 32;          // training batch
-  int64_t probe_batch = 64;    // fixed held-out batch on which gradients are measured
+  int64_t batch = 32;        // training batch
+  int64_t probe_batch = 64;  // fixed held-out batch on which gradients are measured
   int64_t train_steps = 300;
-  double lr = 1e-3;            // Adam
-  double clip = 1.0;           // clip-by-norm during training (0 = off)
-  double forget_bias = 1.0;    // LSTM forget-gate bias (Gers et al. 2000; Jozefowicz et al. 2015)
+  double lr = 1e-3;          // Adam
+  double clip = 1.0;         // clip-by-norm during training (0 = off)
+  double forget_bias = 1.0;  // LSTM forget-gate bias (Gers et al. 2000; Jozefowicz et al. 2015)
   uint64_t seed = 1;
   std::function<void(int64_t step, double loss)> on_step = {};  // after each training step (progress)
 };
@@ -63,7 +63,7 @@ struct NetworkResult {
   CellKind cell = CellKind::rnn;
   int64_t num_parameters = 0;
   GradientProfile init, trained;
-  std::vector<double> train_loss;  // per training step (batch MSE, before the update)
+  std::vector<double> train_loss;            // per training step (batch MSE, before the update)
   std::map<std::string, Tensor> parameters;  // the trained model's parameters by name (for checkpoints)
 };
 // A cell (2 inputs, `hidden` units) + Linear head on the last h, MSE on the adding problem. The
@@ -83,11 +83,11 @@ double spectral_radius(const Tensor& A, int iters = 400, uint64_t seed = 12345);
 
 struct SpectralPoint {
   double rho_target = 0;
-  double rho_measured = 0;          // spectral_radius(W_hh)
-  double gamma = 0;                 // mean |tanh'(a_t)| = mean (1 − h_t²) over steps, batch, units
-  double rho_gamma = 0;             // rho_measured · gamma
-  double per_step_factor = 0;        // (‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖)^(1/(T−1)): the measured factor per step
-  GradientProfile profile;          // at initialisation
+  double rho_measured = 0;     // spectral_radius(W_hh)
+  double gamma = 0;            // mean |tanh'(a_t)| = mean (1 − h_t²) over steps, batch, units
+  double rho_gamma = 0;        // rho_measured · gamma
+  double per_step_factor = 0;  // (‖∂L/∂h_0‖ / ‖∂L/∂h_{T−1}‖)^(1/(T−1)): the measured factor per step
+  GradientProfile profile;     // at initialisation
 };
 // Elman (tanh) with W_hh = ρ·Q, other weights as the cell initialises them, on the probe batch of
 // the adding problem (cfg.T, cfg.hidden, cfg.probe_batch, cfg.seed); no training.
@@ -125,7 +125,8 @@ std::vector<ClippingRun> clipping_study(const std::vector<double>& thetas, const
 // ‖∂L/∂h_k‖ of a trained network rebuilt from the parameters "<prefix><name>" of a checkpoint, on
 // the probe batch of cfg (the one network_study measured NetworkResult::trained on: the same bits).
 // Throws (naming the tensor) when they do not fit the cell and cfg.hidden.
-GradientProfile probe_saved(CellKind cell, const NetworkConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix);
+GradientProfile probe_saved(CellKind cell, const NetworkConfig& cfg, const nn::Checkpoint& ckpt,
+                            const std::string& prefix);
 // A finished training as a unit checkpoint and back, bit for bit (series as f64 tensors).
 nn::Checkpoint network_unit(const NetworkResult& r);
 NetworkResult network_from_unit(const nn::Checkpoint& unit);

@@ -15,4 +15,6 @@
 #include "experiments/gradient_study/program.h"
 
 // The study's option table, parts and --eval-only: see program.h (and parts.h for what each part does).
-int main(int argc, char** argv) { return seqgrad::experiments::study_main(seqgrad::gradient_study::study(), argc, argv); }
+int main(int argc, char** argv) {
+  return seqgrad::experiments::study_main(seqgrad::gradient_study::study(), argc, argv);
+}

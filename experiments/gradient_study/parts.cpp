@@ -47,7 +47,8 @@ auto unit(const Context& ctx, const experiments::UnitStore& store, const std::st
 // ---- networks -----------------------------------------------------------------------------------
 
 // One training of `cell` at cfg.seed.
-NetworkResult train_network(const Context& ctx, const experiments::UnitStore& store, CellKind cell, const NetworkConfig& cfg) {
+NetworkResult train_network(const Context& ctx, const experiments::UnitStore& store, CellKind cell,
+                            const NetworkConfig& cfg) {
   const std::string key = "networks_" + std::string(cell_name(cell)) + "_" + seed_text(cfg.seed);
   const auto train = [cell](const NetworkConfig& c) { return network_study(cell, c); };
   return unit(ctx, store, key, cfg, cfg.train_steps, train, network_unit, network_from_unit);
@@ -58,9 +59,10 @@ struct NetworkLogs {
   experiments::CsvLog &norms, &losses, &summary;
 };
 NetworkLogs network_logs(experiments::Run& run) {
-  return {run.csv("gradient_norms", {"k", "series", "cell", "seed", "stage", "norm"}),
-          run.csv("train_loss", {"step", "series", "cell", "seed", "loss"}),
-          run.csv("summary", {"cell", "seed", "parameters", "ratio_init", "ratio_trained", "loss_init", "loss_trained"})};
+  return {
+      run.csv("gradient_norms", {"k", "series", "cell", "seed", "stage", "norm"}),
+      run.csv("train_loss", {"step", "series", "cell", "seed", "loss"}),
+      run.csv("summary", {"cell", "seed", "parameters", "ratio_init", "ratio_trained", "loss_init", "loss_trained"})};
 }
 
 // One network's rows in the part's CSVs and metrics, and its line on stdout.
@@ -72,22 +74,37 @@ void log_network(const NetworkLogs& logs, Metrics& metrics, const NetworkResult&
                       profile->h_norms[k]});
   for (size_t s = 0; s < r.train_loss.size(); ++s)
     logs.losses.row({int64_t(s), cell + "_" + seed_text(seed), cell, int64_t(seed), r.train_loss[s]});
-  logs.summary.row({cell, int64_t(seed), r.num_parameters, r.init.ratio(), r.trained.ratio(), r.init.loss, r.trained.loss});
+  logs.summary.row(
+      {cell, int64_t(seed), r.num_parameters, r.init.ratio(), r.trained.ratio(), r.init.loss, r.trained.loss});
   metrics[key + "/ratio_init"] = r.init.ratio();
   metrics[key + "/ratio_trained"] = r.trained.ratio();
   metrics[key + "/loss_init"] = r.init.loss;
   metrics[key + "/loss_trained"] = r.trained.loss;
-  std::printf("networks: %-4s seed %llu  |dL/dh_0|/|dL/dh_T-1| = %.3g at init, %.3g after %lld steps (probe MSE %.4f -> %.4f)\n",
-              cell.c_str(), static_cast<unsigned long long>(seed), r.init.ratio(), r.trained.ratio(),
-              static_cast<long long>(steps), r.init.loss, r.trained.loss);
+  std::printf(
+      "networks: %-4s seed %llu  |dL/dh_0|/|dL/dh_T-1| = %.3g at init, %.3g after %lld steps (probe MSE %.4f -> "
+      "%.4f)\n",
+      cell.c_str(), static_cast<unsigned long long>(seed), r.init.ratio(), r.trained.ratio(),
+      static_cast<long long>(steps), r.init.loss, r.trained.loss);
 }
 
 void plot_networks(experiments::Run& run, int64_t T) {
-  run.plot({.name = "gradient_norms", .csv = "gradient_norms", .x = "k", .y = {"norm"}, .group_by = "series",
-            .log_y = true, .title = "||dL/dh_k|| on the adding problem, T = " + std::to_string(T),
-            .x_label = "k", .y_label = "||dL/dh_k||"});
-  run.plot({.name = "train_loss", .csv = "train_loss", .x = "step", .y = {"loss"}, .group_by = "series", .log_y = true,
-            .title = "training loss (batch MSE), adding problem T = " + std::to_string(T), .x_label = "step",
+  run.plot({.name = "gradient_norms",
+            .csv = "gradient_norms",
+            .x = "k",
+            .y = {"norm"},
+            .group_by = "series",
+            .log_y = true,
+            .title = "||dL/dh_k|| on the adding problem, T = " + std::to_string(T),
+            .x_label = "k",
+            .y_label = "||dL/dh_k||"});
+  run.plot({.name = "train_loss",
+            .csv = "train_loss",
+            .x = "step",
+            .y = {"loss"},
+            .group_by = "series",
+            .log_y = true,
+            .title = "training loss (batch MSE), adding problem T = " + std::to_string(T),
+            .x_label = "step",
             .y_label = "MSE"});
 }
 
@@ -96,7 +113,8 @@ void plot_networks(experiments::Run& run, int64_t T) {
 std::string clip_label(double theta) { return theta > 0 ? "theta_" + fmt(theta) : std::string("none"); }
 
 // One SGD training at θ and cfg.seed.
-ClippingRun train_clipping(const Context& ctx, const experiments::UnitStore& store, double theta, const ClippingConfig& cfg) {
+ClippingRun train_clipping(const Context& ctx, const experiments::UnitStore& store, double theta,
+                           const ClippingConfig& cfg) {
   const std::string key = "clipping_" + clip_label(theta) + "_" + seed_text(cfg.seed);
   const auto train = [theta](const ClippingConfig& c) { return clipping_study({theta}, c).front(); };
   return unit(ctx, store, key, cfg, cfg.steps, train, clipping_unit, clipping_from_unit);
@@ -107,8 +125,10 @@ struct ClippingLogs {
   experiments::CsvLog &loss, &grad_norms, &summary;
 };
 ClippingLogs clipping_logs(experiments::Run& run) {
-  return {run.csv("loss", {"step", "series", "seed", "loss"}), run.csv("grad_norms", {"step", "series", "seed", "norm"}),
-          run.csv("summary", {"clip", "seed", "clipped", "nonfinite", "diverged_at", "final_loss", "max_loss", "max_grad_norm"})};
+  return {run.csv("loss", {"step", "series", "seed", "loss"}),
+          run.csv("grad_norms", {"step", "series", "seed", "norm"}),
+          run.csv("summary",
+                  {"clip", "seed", "clipped", "nonfinite", "diverged_at", "final_loss", "max_loss", "max_grad_norm"})};
 }
 
 // One run's rows in the part's CSVs and metrics, and its line on stdout.
@@ -117,24 +137,41 @@ void log_clipping(const ClippingLogs& logs, Metrics& metrics, const ClippingRun&
   for (size_t s = 0; s < r.loss.size(); ++s) logs.loss.row({int64_t(s), series, int64_t(seed), r.loss[s]});
   for (size_t s = 0; s < r.grad_norms.size(); ++s)
     if (std::isfinite(r.grad_norms[s])) logs.grad_norms.row({int64_t(s), series, int64_t(seed), r.grad_norms[s]});
-  logs.summary.row({l, int64_t(seed), r.clipped, r.nonfinite, r.diverged_at, r.final_loss, r.max_loss, r.max_grad_norm});
+  logs.summary.row(
+      {l, int64_t(seed), r.clipped, r.nonfinite, r.diverged_at, r.final_loss, r.max_loss, r.max_grad_norm});
   metrics[key + "/clipped"] = r.clipped;
   metrics[key + "/nonfinite"] = r.nonfinite;
   metrics[key + "/diverged_at"] = r.diverged_at;
-  metrics[key + "/final_loss"] = std::isfinite(r.final_loss) ? experiments::Value(r.final_loss) : experiments::Value(std::string("inf"));
+  metrics[key + "/final_loss"] =
+      std::isfinite(r.final_loss) ? experiments::Value(r.final_loss) : experiments::Value(std::string("inf"));
   metrics[key + "/max_grad_norm"] = r.max_grad_norm;
-  std::printf("clipping: %-9s seed %llu  clipped %lld/%zu  nonfinite %lld  diverged at %lld  final loss %.4g  max loss %.4g  max norm %.4g\n",
-              l.c_str(), static_cast<unsigned long long>(seed), static_cast<long long>(r.clipped), r.grad_norms.size(),
-              static_cast<long long>(r.nonfinite), static_cast<long long>(r.diverged_at), r.final_loss, r.max_loss,
-              r.max_grad_norm);
+  std::printf(
+      "clipping: %-9s seed %llu  clipped %lld/%zu  nonfinite %lld  diverged at %lld  final loss %.4g  max loss %.4g  "
+      "max norm %.4g\n",
+      l.c_str(), static_cast<unsigned long long>(seed), static_cast<long long>(r.clipped), r.grad_norms.size(),
+      static_cast<long long>(r.nonfinite), static_cast<long long>(r.diverged_at), r.final_loss, r.max_loss,
+      r.max_grad_norm);
 }
 
 void plot_clipping(experiments::Run& run, const ClippingConfig& cfg) {
-  run.plot({.name = "loss", .csv = "loss", .x = "step", .y = {"loss"}, .group_by = "series", .log_y = true,
+  run.plot({.name = "loss",
+            .csv = "loss",
+            .x = "step",
+            .y = {"loss"},
+            .group_by = "series",
+            .log_y = true,
             .title = "Elman rho = " + fmt(cfg.rho) + ", SGD lr = " + fmt(cfg.lr) + ": loss with and without clipping",
-            .x_label = "step", .y_label = "batch MSE"});
-  run.plot({.name = "grad_norms", .csv = "grad_norms", .x = "step", .y = {"norm"}, .group_by = "series", .log_y = true,
-            .title = "pre-clip global gradient norm", .x_label = "step", .y_label = "||g||"});
+            .x_label = "step",
+            .y_label = "batch MSE"});
+  run.plot({.name = "grad_norms",
+            .csv = "grad_norms",
+            .x = "step",
+            .y = {"norm"},
+            .group_by = "series",
+            .log_y = true,
+            .title = "pre-clip global gradient norm",
+            .x_label = "step",
+            .y_label = "||g||"});
 }
 
 }  // namespace
@@ -156,9 +193,15 @@ std::vector<Claim> scalar_part(const experiments::Program& program, const std::v
     std::printf("scalar: w = %-4g  dh_%lld/dh_0 = %.6g (closed form %.6g)\n", c.w, static_cast<long long>(T),
                 c.measured[0], c.closed_form[0]);
   }
-  run.plot({.name = "gradients", .csv = "gradients", .x = "k", .y = {"measured"}, .group_by = "w", .log_y = true,
+  run.plot({.name = "gradients",
+            .csv = "gradients",
+            .x = "k",
+            .y = {"measured"},
+            .group_by = "w",
+            .log_y = true,
             .title = "|dh_T/dh_k| measured by backward, h_t = w h_{t-1}, T = " + std::to_string(T),
-            .x_label = "k", .y_label = "|dh_T/dh_k|"});
+            .x_label = "k",
+            .y_label = "|dh_T/dh_k|"});
   run.finish(metrics);
   return finish_claims(run, scalar_claims(curves, T));
 }
@@ -185,7 +228,8 @@ std::vector<Claim> networks_part(const Context& ctx, const std::vector<CellKind>
   return finish_claims(run, network_claims(runs, cfg));
 }
 
-std::vector<Claim> spectral_part(const experiments::Program& program, const std::vector<double>& rhos, const NetworkConfig& cfg) {
+std::vector<Claim> spectral_part(const experiments::Program& program, const std::vector<double>& rhos,
+                                 const NetworkConfig& cfg) {
   experiments::Run run(program, "spectral");
   write_cells(run, {CellKind::rnn});
   const auto points = spectral_study(rhos, cfg);
@@ -201,12 +245,20 @@ std::vector<Claim> spectral_part(const experiments::Program& program, const std:
     metrics[key + "/rho_gamma"] = p.rho_gamma;
     metrics[key + "/per_step_factor"] = p.per_step_factor;
     metrics[key + "/ratio"] = p.profile.ratio();
-    std::printf("spectral: rho = %-4g (measured %.6f)  gamma = %.4f  rho*gamma = %.4f  measured factor/step = %.4f  ratio = %.3g\n",
-                p.rho_target, p.rho_measured, p.gamma, p.rho_gamma, p.per_step_factor, p.profile.ratio());
+    std::printf(
+        "spectral: rho = %-4g (measured %.6f)  gamma = %.4f  rho*gamma = %.4f  measured factor/step = %.4f  ratio = "
+        "%.3g\n",
+        p.rho_target, p.rho_measured, p.gamma, p.rho_gamma, p.per_step_factor, p.profile.ratio());
   }
-  run.plot({.name = "gradient_norms", .csv = "gradient_norms", .x = "k", .y = {"norm"}, .group_by = "rho",
-            .log_y = true, .title = "Elman, W_hh = rho * orthogonal: ||dL/dh_k|| at init, T = " + std::to_string(cfg.T),
-            .x_label = "k", .y_label = "||dL/dh_k||"});
+  run.plot({.name = "gradient_norms",
+            .csv = "gradient_norms",
+            .x = "k",
+            .y = {"norm"},
+            .group_by = "rho",
+            .log_y = true,
+            .title = "Elman, W_hh = rho * orthogonal: ||dL/dh_k|| at init, T = " + std::to_string(cfg.T),
+            .x_label = "k",
+            .y_label = "||dL/dh_k||"});
   run.finish(metrics);
   return finish_claims(run, spectral_claims(points));
 }

@@ -38,9 +38,12 @@ NetworkConfig network_config(const Program& program) {
 }
 
 ClippingConfig clipping_config(const Program& program) {
-  const ClippingConfig clip{.T = program.get<int64_t>("clip-T"), .hidden = program.get<int64_t>("clip-hidden"),
-                            .steps = program.get<int64_t>("clip-steps"), .rho = program.get<double>("clip-rho"),
-                            .lr = program.get<double>("clip-lr"), .seed = program.seed()};
+  const ClippingConfig clip{.T = program.get<int64_t>("clip-T"),
+                            .hidden = program.get<int64_t>("clip-hidden"),
+                            .steps = program.get<int64_t>("clip-steps"),
+                            .rho = program.get<double>("clip-rho"),
+                            .lr = program.get<double>("clip-lr"),
+                            .seed = program.seed()};
   if (clip.T < 2) throw std::invalid_argument("--clip-T: must be >= 2, got " + std::to_string(clip.T));
   experiments::require_positive("clip-hidden", double(clip.hidden));
   experiments::require_positive("clip-steps", double(clip.steps));
@@ -71,7 +74,8 @@ void declare_options(Program& program) {
   program.option<int64_t>("train-steps", 2000, 300, "networks: Adam steps");
   program.option<double>("lr", 2e-3, "networks: Adam learning rate");
   program.option<double>("forget-bias", 1.0, "networks: LSTM forget-gate bias");
-  program.option<std::string>("cells", "elman,lstm,gru", "networks: cells (elman = rnn; the GRU in the reset-after form)");
+  program.option<std::string>("cells", "elman,lstm,gru",
+                              "networks: cells (elman = rnn; the GRU in the reset-after form)");
   program.option<std::string>("rhos", "0.5,0.9,1.0,1.1,1.5", "spectral: radii of W_hh");
   program.option<int64_t>("clip-T", 50, "clipping: adding-problem length");
   program.option<int64_t>("clip-hidden", 32, "clipping: hidden units");
@@ -79,14 +83,15 @@ void declare_options(Program& program) {
   program.option<double>("clip-rho", 1.5, "clipping: spectral radius of W_hh");
   program.option<double>("clip-lr", 0.1, "clipping: SGD learning rate");
   program.option<std::string>("thetas", "0,1,5", "clipping: max norms (0 = no clipping)");
-  program.flag("eval-only", "train nothing: recompute ||dL/dh_k|| of the networks saved in <out>/gradient_study/"
-                            "networks/checkpoint.sgck under that run's config.ini; writes metrics/eval_gradient_norms.csv");
+  program.flag("eval-only",
+               "train nothing: recompute ||dL/dh_k|| of the networks saved in <out>/gradient_study/"
+               "networks/checkpoint.sgck under that run's config.ini; writes metrics/eval_gradient_norms.csv");
   program.flag("verify", "afterwards, check that every output exists and parses (exit 2 if not)");
 }
 
 Written run_parts(const Program& program, const Hooks& hooks) {
-  const std::vector<std::string> names = experiments::parse_name_list(
-      "parts", program.get<std::string>("parts"), {"scalar", "networks", "spectral", "clipping"});
+  const std::vector<std::string> names = experiments::parse_name_list("parts", program.get<std::string>("parts"),
+                                                                      {"scalar", "networks", "spectral", "clipping"});
   const std::set<std::string> parts(names.begin(), names.end());
   const int64_t scalar_T = program.get<int64_t>("scalar-T");
   experiments::require_positive("scalar-T", double(scalar_T));
@@ -111,7 +116,8 @@ Written run_parts(const Program& program, const Hooks& hooks) {
 
 int eval_only(const Program& program) {
   const fs::path dir = program.out() / "networks", file = dir / "checkpoint.sgck";
-  if (!fs::exists(file)) throw std::invalid_argument("--eval-only: " + file.string() + ": file not found (run the networks part first)");
+  if (!fs::exists(file))
+    throw std::invalid_argument("--eval-only: " + file.string() + ": file not found (run the networks part first)");
   const Program saved = experiments::saved_program(study(), dir);
   const nn::Checkpoint ckpt = nn::load_checkpoint(file.string());
   NetworkConfig cfg = network_config(saved);
@@ -122,7 +128,8 @@ int eval_only(const Program& program) {
       cfg.seed = seed;
       const std::string key = std::string(cell_name(cell)) + "_seed" + std::to_string(seed);
       const GradientProfile p = probe_saved(cell, cfg, ckpt, "param/" + key + "/");
-      for (size_t k = 0; k < p.h_norms.size(); ++k) csv.row({int64_t(k), std::string(cell_name(cell)), int64_t(seed), p.h_norms[k]});
+      for (size_t k = 0; k < p.h_norms.size(); ++k)
+        csv.row({int64_t(k), std::string(cell_name(cell)), int64_t(seed), p.h_norms[k]});
       std::printf("eval: %-13s |dL/dh_0|/|dL/dh_T-1| = %.6g  probe MSE %.6g\n", key.c_str(), p.ratio(), p.loss);
       ++evaluated;
     }
@@ -131,7 +138,8 @@ int eval_only(const Program& program) {
 }
 
 experiments::Study study() {
-  return {"gradient_study", "Experiment 1: vanishing and exploding gradients (scalar, networks, spectral radius, clipping)",
+  return {"gradient_study",
+          "Experiment 1: vanishing and exploding gradients (scalar, networks, spectral radius, clipping)",
           declare_options, run_parts, eval_only};
 }
 

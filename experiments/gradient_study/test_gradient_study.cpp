@@ -145,7 +145,7 @@ TEST_CASE("network study: training lowers the loss well below its start", "[expe
     };
     INFO(g::cell_name(kind) << ": first 15 steps " << mean(0, 15) << ", last 15 " << mean(135, 150));
     REQUIRE(mean(135, 150) < 0.5 * mean(0, 15));  // batch MSE halved at least
-    REQUIRE(r.trained.loss < 0.5 * r.init.loss);   // and on the held-out probe batch
+    REQUIRE(r.trained.loss < 0.5 * r.init.loss);  // and on the held-out probe batch
   }
 }
 
@@ -207,7 +207,8 @@ TEST_CASE("gradient study verdicts: comparisons need seeds and follow the rule",
     REQUIRE(c.measured.find("--seeds") != std::string::npos);
     REQUIRE(c.expected.find(experiments::kVerdictRuleShort) != std::string::npos);
   }
-  for (const auto& c : g::network_claims(runs_of({1e-6, 2e-6, 4e-6}, {1e-1, 2e-1, 3e-1}), cfg)) REQUIRE(c.verdict == "holds");
+  for (const auto& c : g::network_claims(runs_of({1e-6, 2e-6, 4e-6}, {1e-1, 2e-1, 3e-1}), cfg))
+    REQUIRE(c.verdict == "holds");
   for (const auto& c : g::network_claims(runs_of({1e-1, 2e-1, 3e-1}, {1e-6, 2e-6, 4e-6}), cfg))
     REQUIRE(c.verdict == "does not hold");
 
@@ -227,10 +228,34 @@ namespace {
 // The program as main() runs it, in-process, on a tiny networks + clipping run in `out`; returns the
 // units it trained (not read back).
 std::vector<std::string> run_program(const std::string& out, std::vector<std::string> extra) {
-  std::vector<std::string> args = {"gradient_study", "--quick", "--parts", "networks,clipping", "--T", "6", "--hidden", "4",
-                                   "--probe-batch", "4", "--batch", "4", "--train-steps", "3", "--clip-T", "6",
-                                   "--clip-hidden", "4", "--clip-steps", "3", "--seeds", "2", "--cells", "rnn,gru",
-                                   "--thetas", "0,1", "--out", out};
+  std::vector<std::string> args = {"gradient_study",
+                                   "--quick",
+                                   "--parts",
+                                   "networks,clipping",
+                                   "--T",
+                                   "6",
+                                   "--hidden",
+                                   "4",
+                                   "--probe-batch",
+                                   "4",
+                                   "--batch",
+                                   "4",
+                                   "--train-steps",
+                                   "3",
+                                   "--clip-T",
+                                   "6",
+                                   "--clip-hidden",
+                                   "4",
+                                   "--clip-steps",
+                                   "3",
+                                   "--seeds",
+                                   "2",
+                                   "--cells",
+                                   "rnn,gru",
+                                   "--thetas",
+                                   "0,1",
+                                   "--out",
+                                   out};
   args.insert(args.end(), extra.begin(), extra.end());
   int evaluated = -1;
   const std::vector<std::string> trained = experiments::run_in_process(g::study(), args, &evaluated);

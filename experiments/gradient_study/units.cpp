@@ -11,7 +11,9 @@ namespace {
 
 // A series as a rank-1 f64 tensor (exact for every double, NaN and inf included).
 Tensor series(const std::vector<double>& v) { return Tensor::from({int64_t(v.size())}, v, DType::f64); }
-std::vector<double> series(const nn::Checkpoint& unit, const std::string& name) { return unit.tensors.at(name).to_vector(); }
+std::vector<double> series(const nn::Checkpoint& unit, const std::string& name) {
+  return unit.tensors.at(name).to_vector();
+}
 int64_t count(const nn::Checkpoint& unit, const std::string& name) { return std::stoll(unit.texts.at(name)); }
 
 void put_profile(nn::Checkpoint& unit, const std::string& stage, const GradientProfile& p) {

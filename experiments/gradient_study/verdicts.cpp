@@ -13,8 +13,8 @@ namespace seqgrad::gradient_study {
 namespace {
 
 using experiments::Comparison;
-using experiments::Outcome;
 using experiments::fmt;
+using experiments::Outcome;
 
 const char* verdict(bool ok) { return ok ? "holds" : "does not hold"; }
 
@@ -33,8 +33,8 @@ const char* all_favour_a(const std::vector<Comparison>& comparisons) {
 std::string seeds_note(const std::vector<Comparison>& comparisons) {
   for (const Comparison& c : comparisons)
     if (c.outcome == Outcome::inconclusive)
-      return " [inconclusive: " + std::to_string(std::min(c.a.n, c.b.n)) + " seed(s) per side (--seeds), the rule needs " +
-             std::to_string(experiments::kMinSeeds) + "]";
+      return " [inconclusive: " + std::to_string(std::min(c.a.n, c.b.n)) +
+             " seed(s) per side (--seeds), the rule needs " + std::to_string(experiments::kMinSeeds) + "]";
   return "";
 }
 
@@ -42,7 +42,8 @@ std::string seeds_note(const std::vector<Comparison>& comparisons) {
 // that underflowed to 0 counts as the smallest f32 (1.4e-45), so the log stays finite.
 std::vector<double> decades(const std::vector<NetworkResult>& runs, bool trained) {
   std::vector<double> out;
-  for (const NetworkResult& r : runs) out.push_back(std::log10(std::max((trained ? r.trained : r.init).ratio(), 1.4e-45)));
+  for (const NetworkResult& r : runs)
+    out.push_back(std::log10(std::max((trained ? r.trained : r.init).ratio(), 1.4e-45)));
   return out;
 }
 
@@ -64,9 +65,9 @@ std::vector<Claim> scalar_claims(const std::vector<ScalarCurve>& curves, int64_t
       if (c.w == w && T == 50) {
         const double m = c.measured[0];
         const bool ok = std::abs(m - expected) <= tolerance && c.max_rel_error <= 1e-12;
-        claims.push_back({text, "≈ " + fmt(expected) + " (closed form " + fmt(w) + "^50 = " + fmt(c.closed_form[0], 6) + ")",
-                          fmt(m, 6) + " (by backward; max rel. error vs closed form " + fmt(c.max_rel_error, 2) + ")",
-                          verdict(ok)});
+        claims.push_back(
+            {text, "≈ " + fmt(expected) + " (closed form " + fmt(w) + "^50 = " + fmt(c.closed_form[0], 6) + ")",
+             fmt(m, 6) + " (by backward; max rel. error vs closed form " + fmt(c.max_rel_error, 2) + ")", verdict(ok)});
       }
   };
   guide(0.9, 0.005, 0.0005, "0.9^50 ≈ 0.005: with w = 0.9 the gradient vanishes over 50 steps");
@@ -78,16 +79,16 @@ std::vector<Claim> network_claims(const NetworkRuns& runs, const NetworkConfig& 
   if (!runs.count(CellKind::rnn) || !runs.count(CellKind::lstm) || !runs.count(CellKind::gru)) return {};
   std::vector<Claim> claims;
   for (bool trained : {false, true}) {
-    const std::string stage = trained ? "after " + std::to_string(cfg.train_steps) + " training steps" : "at initialisation";
+    const std::string stage =
+        trained ? "after " + std::to_string(cfg.train_steps) + " training steps" : "at initialisation";
     const std::vector<double> rnn = decades(runs.at(CellKind::rnn), trained);
     const std::vector<Comparison> c = {experiments::compare(decades(runs.at(CellKind::lstm), trained), rnn, true),
                                        experiments::compare(decades(runs.at(CellKind::gru), trained), rnn, true)};
     claims.push_back({"LSTM/GRU keep gradients over long ranges better than the vanilla RNN (" + stage + ")",
                       "log10(||dL/dh_0|| / ||dL/dh_T-1||) over seeds larger for LSTM and for GRU (reset-after form) "
-                      "than for the Elman RNN, T = " + std::to_string(cfg.T) + ". " +
-                          experiments::kVerdictRuleShort,
-                      "lstm vs rnn: " + c[0].text() + "; gru vs rnn: " + c[1].text() + seeds_note(c),
-                      all_favour_a(c)});
+                      "than for the Elman RNN, T = " +
+                          std::to_string(cfg.T) + ". " + experiments::kVerdictRuleShort,
+                      "lstm vs rnn: " + c[0].text() + "; gru vs rnn: " + c[1].text() + seeds_note(c), all_favour_a(c)});
   }
   return claims;
 }
@@ -100,7 +101,8 @@ std::vector<Claim> spectral_claims(const std::vector<SpectralPoint>& points) {
   for (const auto& p : points) {
     if (p.rho_measured < 1 && !(p.per_step_factor < 1)) sufficient = false;
     if (p.per_step_factor > 1 && !(p.rho_measured > 1)) necessary = false;
-    if ((p.rho_gamma < 1) != (p.per_step_factor < 1)) ++(std::abs(std::log(p.rho_gamma)) < 0.05 ? near_mismatch : far_mismatch);
+    if ((p.rho_gamma < 1) != (p.per_step_factor < 1))
+      ++(std::abs(std::log(p.rho_gamma)) < 0.05 ? near_mismatch : far_mismatch);
     worst = std::max(worst, std::abs(p.per_step_factor / p.rho_gamma - 1));
     measured += (measured.empty() ? "" : "; ") + std::string("rho ") + fmt(p.rho_target) + ": rho*gamma " +
                 fmt(p.rho_gamma, 3) + ", factor " + fmt(p.per_step_factor, 3);
@@ -108,12 +110,15 @@ std::vector<Claim> spectral_claims(const std::vector<SpectralPoint>& points) {
   // ρ·γ uses the MEAN tanh′, so near 1 its side of 1 is within its own approximation error: a
   // disagreement there (|log ρ·γ| < 0.05) makes the second claim inconclusive rather than false.
   return {{"rho < 1 is sufficient for vanishing gradients, rho > 1 necessary for exploding ones (Pascanu et al. 2013)",
-           "measured factor per step (||dL/dh_0|| / ||dL/dh_T-1||)^(1/(T-1)) < 1 for every rho < 1, and > 1 only for rho > 1",
+           "measured factor per step (||dL/dh_0|| / ||dL/dh_T-1||)^(1/(T-1)) < 1 for every rho < 1, and > 1 only for "
+           "rho > 1",
            measured, verdict(sufficient && necessary)},
           {"the gradient changes by about rho*gamma per step: it vanishes when rho*gamma < 1 and explodes when > 1",
            "measured factor per step on the same side of 1 as rho*gamma",
            measured + "; max |factor/(rho*gamma) - 1| = " + fmt(worst, 3),
-           far_mismatch ? "does not hold" : near_mismatch ? "inconclusive" : "holds"}};
+           far_mismatch    ? "does not hold"
+           : near_mismatch ? "inconclusive"
+                           : "holds"}};
 }
 
 std::vector<Claim> clipping_claims(const ClippingRuns& runs) {
@@ -125,8 +130,8 @@ std::vector<Claim> clipping_claims(const ClippingRuns& runs) {
   for (const auto& [theta, seeds] : runs) {
     int64_t diverged = 0;
     for (const ClippingRun& r : seeds) diverged += r.diverged_at >= 0;
-    measured += (measured.empty() ? "" : "; ") + (theta > 0 ? "theta " + fmt(theta) : std::string("none")) + ": diverged in " +
-                std::to_string(diverged) + "/" + std::to_string(seeds.size()) + " seeds";
+    measured += (measured.empty() ? "" : "; ") + (theta > 0 ? "theta " + fmt(theta) : std::string("none")) +
+                ": diverged in " + std::to_string(diverged) + "/" + std::to_string(seeds.size()) + " seeds";
     if (theta == 0) continue;
     clipped_diverged += diverged;
     c.push_back(experiments::compare(final_losses(seeds), none, false));
@@ -134,7 +139,8 @@ std::vector<Claim> clipping_claims(const ClippingRuns& runs) {
   }
   return {{"clipping stabilises training in the exploding regime",
            "with clipping: no run diverges, and log10 of the final loss (mean of the last 10% of steps; a diverged run "
-           "counts with its largest finite loss) is lower than without, over seeds. " + std::string(experiments::kVerdictRuleShort),
+           "counts with its largest finite loss) is lower than without, over seeds. " +
+               std::string(experiments::kVerdictRuleShort),
            measured + seeds_note(c), clipped_diverged > 0 ? "does not hold" : all_favour_a(c)}};
 }
 

@@ -185,14 +185,16 @@ void validate(const TrainConfig& c) {
 std::vector<Batch> heldout_set(Task task, int64_t T, int64_t size, int64_t chunk, uint64_t seed) {
   Rng rng(stream_seed(seed, kHeldoutStream, task, T));
   std::vector<Batch> set;
-  for (int64_t done = 0; done < size; done += chunk) set.push_back(make_batch(task, rng, std::min(chunk, size - done), T));
+  for (int64_t done = 0; done < size; done += chunk)
+    set.push_back(make_batch(task, rng, std::min(chunk, size - done), T));
   return set;
 }
 
 TrainResult train(const TrainConfig& cfg) {
   validate(cfg);
   Rng model_rng(cfg.seed), data_rng(stream_seed(cfg.seed, kDataStream, cfg.task, cfg.T));
-  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias), model_rng);
+  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias),
+              model_rng);
   const std::vector<Batch> heldout = heldout_set(cfg.task, cfg.T, cfg.heldout, cfg.eval_batch, cfg.seed);
   const auto params = model.named_parameters();
   optim::Adam adam(params, {.lr = cfg.lr});
@@ -245,7 +247,8 @@ TrainResult train(const TrainConfig& cfg) {
 Evaluation evaluate_saved(const TrainConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix) {
   validate(cfg);
   Rng model_rng(cfg.seed);
-  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias), model_rng);
+  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias),
+              model_rng);
   nn::get_module(ckpt, model, prefix);
   return evaluate(cfg.task, model, heldout_set(cfg.task, cfg.T, cfg.heldout, cfg.eval_batch, cfg.seed));
 }

@@ -22,19 +22,19 @@
 
 namespace seqgrad::long_range {
 
-using experiments::CellKind;
 using experiments::cell_name;
+using experiments::CellKind;
 using experiments::parse_cell;
 
 enum class Task { adding, temporal_order };
-const char* task_name(Task task);  // "adding", "temporal_order"
+const char* task_name(Task task);          // "adding", "temporal_order"
 Task parse_task(const std::string& name);  // throws std::invalid_argument on anything else
 
 // One batch of either task. Positions are kept so tests can check the generators.
 struct Batch {
-  Tensor x;                     // adding: (B, T, 2) [value, marker]; temporal order: (B, T, 8) one-hot
-  Tensor target;                // adding: (B, 1); temporal order: undefined
-  std::vector<int64_t> labels;  // temporal order: (B) class in 0..3; adding: empty
+  Tensor x;                            // adding: (B, T, 2) [value, marker]; temporal order: (B, T, 8) one-hot
+  Tensor target;                       // adding: (B, 1); temporal order: undefined
+  std::vector<int64_t> labels;         // temporal order: (B) class in 0..3; adding: empty
   std::vector<int64_t> first, second;  // (B) the two relevant positions, first < second
 };
 
@@ -63,9 +63,9 @@ int64_t output_size(Task task);  // 1 or 4
 
 // ---- success criteria ---------------------------------------------------------------------------
 
-constexpr double kAddingTolerance = 0.04;   // |prediction − target| < 0.04 counts as correct
-constexpr double kAddingSolved = 0.99;      // solved at >= 99% correct
-constexpr double kOrderMaxError = 0.01;     // solved at held-out error < 1%
+constexpr double kAddingTolerance = 0.04;  // |prediction − target| < 0.04 counts as correct
+constexpr double kAddingSolved = 0.99;     // solved at >= 99% correct
+constexpr double kOrderMaxError = 0.01;    // solved at held-out error < 1%
 
 // Fraction of sequences with |prediction − target| < kAddingTolerance (sizes must agree).
 double adding_accuracy(const std::vector<double>& prediction, const std::vector<double>& target);
@@ -81,23 +81,23 @@ struct TrainConfig {
   int64_t T = 50;
   int64_t hidden = 32;
   int64_t batch = 32;
-  double lr = 3e-3;             // Adam
-  double clip = 1.0;            // clip-by-norm (0 = off)
-  double forget_bias = 1.0;     // LSTM forget-gate bias
-  int64_t budget = 20000;       // training sequences at most (rounded up to whole batches)
-  int64_t eval_every = 1024;    // sequences between held-out evaluations (rounded up to whole batches)
-  int64_t heldout = 1000;       // fixed held-out sequences per (task, T), the same for every cell
-  int64_t eval_batch = 250;     // held-out sequences per forward pass (memory, not results)
+  double lr = 3e-3;           // Adam
+  double clip = 1.0;          // clip-by-norm (0 = off)
+  double forget_bias = 1.0;   // LSTM forget-gate bias
+  int64_t budget = 20000;     // training sequences at most (rounded up to whole batches)
+  int64_t eval_every = 1024;  // sequences between held-out evaluations (rounded up to whole batches)
+  int64_t heldout = 1000;     // fixed held-out sequences per (task, T), the same for every cell
+  int64_t eval_batch = 250;   // held-out sequences per forward pass (memory, not results)
   uint64_t seed = 1;
   std::function<void(int64_t sequences, double train_loss)> on_eval = {};  // after each evaluation
 };
 void validate(const TrainConfig& cfg);  // throws std::invalid_argument naming the bad field and value
 
 struct CurvePoint {
-  int64_t sequences = 0;   // training sequences seen before this evaluation
-  double accuracy = 0;     // held-out: fraction correct (adding) or classified right (order)
-  double loss = 0;         // held-out MSE (adding) or cross-entropy (order)
-  double train_loss = 0;   // mean training-batch loss since the previous evaluation (NaN at 0)
+  int64_t sequences = 0;  // training sequences seen before this evaluation
+  double accuracy = 0;    // held-out: fraction correct (adding) or classified right (order)
+  double loss = 0;        // held-out MSE (adding) or cross-entropy (order)
+  double train_loss = 0;  // mean training-batch loss since the previous evaluation (NaN at 0)
 };
 
 struct TrainResult {
@@ -106,11 +106,11 @@ struct TrainResult {
   int64_t T = 0;
   int64_t num_parameters = 0;
   bool solved = false;
-  int64_t sequences = 0;   // sequences seen when the criterion was first met, else when the budget ran out
+  int64_t sequences = 0;  // sequences seen when the criterion was first met, else when the budget ran out
   double final_accuracy = 0, final_loss = 0;  // at the last evaluation
   double best_accuracy = 0;
-  bool diverged = false;   // a non-finite training loss stopped the run
-  std::vector<CurvePoint> curve;  // the first point is the untrained model
+  bool diverged = false;                     // a non-finite training loss stopped the run
+  std::vector<CurvePoint> curve;             // the first point is the untrained model
   std::map<std::string, Tensor> parameters;  // the trained model's parameters by name (for checkpoints)
 };
 

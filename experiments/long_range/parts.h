@@ -19,10 +19,10 @@ using experiments::Claim;
 struct Settings {
   std::vector<CellKind> cells;
   std::vector<int64_t> lengths;
-  std::vector<uint64_t> seeds;            // --seeds of them, from --seed on
-  std::map<CellKind, double> cell_lr;     // Adam learning rate per cell
-  std::map<Task, int64_t> budget;         // training sequences per run at most
-  TrainConfig base;  // hidden, batch, clip, forget bias, eval_every, heldout, eval_batch
+  std::vector<uint64_t> seeds;         // --seeds of them, from --seed on
+  std::map<CellKind, double> cell_lr;  // Adam learning rate per cell
+  std::map<Task, int64_t> budget;      // training sequences per run at most
+  TrainConfig base;                    // hidden, batch, clip, forget bias, eval_every, heldout, eval_batch
 };
 
 // The config of one run: task, cell, T and seed on top of s.base.

@@ -16,8 +16,8 @@ namespace seqgrad::long_range {
 namespace {
 
 namespace fs = std::filesystem;
-using experiments::Program;
 using experiments::fmt;
+using experiments::Program;
 
 // --quick values (chosen so both tasks, 3 cells and T = 50, 100, 200 fit in ~3 min on 2 cores);
 // kHidden is used in both modes (64 units learned no faster than 32 in a sweep at T = 100).
@@ -40,9 +40,12 @@ std::vector<int64_t> parse_lengths(const std::string& text) {
 
 // The model and optimiser settings every run shares (TrainConfig fields), checked.
 TrainConfig base_config(const Program& program) {
-  const TrainConfig base{.hidden = program.get<int64_t>("hidden"), .batch = program.get<int64_t>("batch"),
-                         .clip = program.get<double>("clip"), .forget_bias = program.get<double>("forget-bias"),
-                         .eval_every = program.get<int64_t>("eval-every"), .heldout = program.get<int64_t>("heldout"),
+  const TrainConfig base{.hidden = program.get<int64_t>("hidden"),
+                         .batch = program.get<int64_t>("batch"),
+                         .clip = program.get<double>("clip"),
+                         .forget_bias = program.get<double>("forget-bias"),
+                         .eval_every = program.get<int64_t>("eval-every"),
+                         .heldout = program.get<int64_t>("heldout"),
                          .eval_batch = program.get<int64_t>("eval-batch")};
   for (const char* name : {"hidden", "batch", "eval-every", "heldout", "eval-batch"})
     experiments::require_positive(name, double(program.get<int64_t>(name)));
@@ -72,7 +75,8 @@ Settings settings(const Program& program) {
 
 std::vector<Task> task_list(const Program& program) {
   std::vector<Task> tasks;
-  for (const std::string& t : experiments::parse_name_list("tasks", program.get<std::string>("tasks"), {"adding", "temporal_order"}))
+  for (const std::string& t :
+       experiments::parse_name_list("tasks", program.get<std::string>("tasks"), {"adding", "temporal_order"}))
     tasks.push_back(parse_task(t));
   return tasks;
 }
@@ -82,13 +86,15 @@ int eval_task(const fs::path& dir, Task task) {
   const Settings s = settings(experiments::saved_program(study(), dir));
   const nn::Checkpoint ckpt = nn::load_checkpoint((dir / "checkpoint.sgck").string());
   experiments::CsvLog csv(dir / "metrics" / "eval_heldout.csv", {"cell", "T", "seed", "accuracy", "loss"});
-  std::printf("%s: held-out %lld sequences per T, %s\n", task_name(task), static_cast<long long>(s.base.heldout),
-              task == Task::adding ? "accuracy = fraction with |error| < 0.04, loss = MSE" : "accuracy, loss = cross-entropy");
+  std::printf(
+      "%s: held-out %lld sequences per T, %s\n", task_name(task), static_cast<long long>(s.base.heldout),
+      task == Task::adding ? "accuracy = fraction with |error| < 0.04, loss = MSE" : "accuracy, loss = cross-entropy");
   int evaluated = 0;
   for (int64_t T : s.lengths)
     for (CellKind cell : s.cells)
       for (uint64_t seed : s.seeds) {
-        const Evaluation e = evaluate_saved(run_config(s, task, cell, T, seed), ckpt, "param/" + series(cell, T, seed) + "/");
+        const Evaluation e =
+            evaluate_saved(run_config(s, task, cell, T, seed), ckpt, "param/" + series(cell, T, seed) + "/");
         csv.row({std::string(cell_name(cell)), T, int64_t(seed), e.accuracy, e.loss});
         std::printf("  %-18s accuracy %.4f  loss %.6g\n", series(cell, T, seed).c_str(), e.accuracy, e.loss);
         ++evaluated;
@@ -111,13 +117,16 @@ void declare_options(Program& program) {
   program.option<double>("lr-gru", kLrGru, "Adam learning rate of the GRU");
   program.option<double>("clip", 1.0, "clip-by-norm threshold (0 = off)");
   program.option<double>("forget-bias", 1.0, "LSTM forget-gate bias");
-  program.option<int64_t>("adding-budget", 300000, kQuickAddingBudget, "adding problem: training sequences per run at most");
-  program.option<int64_t>("order-budget", 300000, kQuickOrderBudget, "temporal order: training sequences per run at most");
+  program.option<int64_t>("adding-budget", 300000, kQuickAddingBudget,
+                          "adding problem: training sequences per run at most");
+  program.option<int64_t>("order-budget", 300000, kQuickOrderBudget,
+                          "temporal order: training sequences per run at most");
   program.option<int64_t>("eval-every", 4096, kQuickEvalEvery, "training sequences between held-out evaluations");
   program.option<int64_t>("heldout", 1000, kQuickHeldout, "fixed held-out sequences per (task, T)");
   program.option<int64_t>("eval-batch", 250, "held-out sequences per forward pass (memory only)");
-  program.flag("eval-only", "train nothing: evaluate the models saved in <out>/long_range/<task>/checkpoint.sgck on "
-                            "their held-out sets under that run's config.ini; writes metrics/eval_heldout.csv");
+  program.flag("eval-only",
+               "train nothing: evaluate the models saved in <out>/long_range/<task>/checkpoint.sgck on "
+               "their held-out sets under that run's config.ini; writes metrics/eval_heldout.csv");
   program.flag("verify", "afterwards, check that every output exists and parses (exit 2 if not)");
 }
 
@@ -141,7 +150,8 @@ int eval_only(const Program& program) {
     else std::printf("%s: no saved models in %s\n", task_name(task), dir.string().c_str());
   }
   if (evaluated == 0)
-    throw std::invalid_argument("--eval-only: no checkpoint.sgck under " + program.out().string() + " (run the tasks first)");
+    throw std::invalid_argument("--eval-only: no checkpoint.sgck under " + program.out().string() +
+                                " (run the tasks first)");
   return evaluated;
 }
 

@@ -24,7 +24,9 @@ struct Timed {
   double seconds = 0;  // wall clock of the training (as saved in the unit when read back)
 };
 
-std::string unit_key(const TrainConfig& c) { return std::string(task_name(c.task)) + "_" + series(c.cell, c.T, c.seed); }
+std::string unit_key(const TrainConfig& c) {
+  return std::string(task_name(c.task)) + "_" + series(c.cell, c.T, c.seed);
+}
 
 // The shared progress line of the runs being trained: every run's share is its budget.
 struct SharedProgress {
@@ -63,17 +65,22 @@ std::vector<Timed> train_all(const std::vector<TrainConfig>& configs, const expe
     if (auto unit = store.find(unit_key(configs[i]))) out[i].result = result_from_unit(*unit, &out[i].seconds);
     else order.push_back(i);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return configs[a].T > configs[b].T; });
-  SharedProgress progress{experiments::Progress(what, configs.empty() ? 0 : configs[0].budget * int64_t(order.size())), {}, 0};
+  SharedProgress progress{
+      experiments::Progress(what, configs.empty() ? 0 : configs[0].budget * int64_t(order.size())), {}, 0};
   // simple_partitioner: one task per run, so idle threads steal single runs.
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, order.size(), 1), [&](const tbb::blocked_range<size_t>& range) {
-    for (size_t k = range.begin(); k != range.end(); ++k) tbb::this_task_arena::isolate([&] {
-      const size_t i = order[k];
-      out[i] = train_one(configs[i], progress);
-      store.save(unit_key(configs[i]), train_unit(out[i].result, out[i].seconds));
-      std::lock_guard<std::mutex> lock(progress.mutex);
-      if (hooks.on_train) hooks.on_train(unit_key(configs[i]));
-    });
-  }, tbb::simple_partitioner());
+  tbb::parallel_for(
+      tbb::blocked_range<size_t>(0, order.size(), 1),
+      [&](const tbb::blocked_range<size_t>& range) {
+        for (size_t k = range.begin(); k != range.end(); ++k)
+          tbb::this_task_arena::isolate([&] {
+            const size_t i = order[k];
+            out[i] = train_one(configs[i], progress);
+            store.save(unit_key(configs[i]), train_unit(out[i].result, out[i].seconds));
+            std::lock_guard<std::mutex> lock(progress.mutex);
+            if (hooks.on_train) hooks.on_train(unit_key(configs[i]));
+          });
+      },
+      tbb::simple_partitioner());
   if (!order.empty()) progress.line.finish();  // nothing to report when every run was read back
   return out;
 }
@@ -96,7 +103,8 @@ void log_run(const Logs& logs, std::map<std::string, experiments::Value>& metric
   // Sequences actually trained on (a solved run stops at r.sequences; an unsolved one at the budget).
   const int64_t trained = r.curve.empty() ? 0 : r.curve.back().sequences;
   for (const CurvePoint& p : r.curve)
-    logs.curves.row({p.sequences, series(r.cell, r.T, seed), cell, r.T, int64_t(seed), p.accuracy, p.loss, p.train_loss});
+    logs.curves.row(
+        {p.sequences, series(r.cell, r.T, seed), cell, r.T, int64_t(seed), p.accuracy, p.loss, p.train_loss});
   logs.summary.row({cell, r.T, int64_t(seed), r.num_parameters, int64_t(r.solved), r.sequences, r.final_accuracy,
                     r.final_loss, r.best_accuracy, int64_t(r.diverged)});
   logs.timing.row({cell, r.T, int64_t(seed), t.seconds, t.seconds > 0 ? double(trained) / t.seconds : 0.0});
@@ -107,7 +115,10 @@ void log_run(const Logs& logs, std::map<std::string, experiments::Value>& metric
   metrics[key + "/best_accuracy"] = r.best_accuracy;
   metrics[key + "/parameters"] = r.num_parameters;
   std::printf("  %-6s %6lld %5llu  %-8s %10lld  %9.4f  %10.4g  %8.1f\n", cell.c_str(), static_cast<long long>(r.T),
-              static_cast<unsigned long long>(seed), r.solved ? "yes" : r.diverged ? "diverged" : "no",
+              static_cast<unsigned long long>(seed),
+              r.solved     ? "yes"
+              : r.diverged ? "diverged"
+                           : "no",
               static_cast<long long>(r.sequences), r.final_accuracy, r.final_loss, t.seconds);
 }
 
@@ -115,15 +126,28 @@ void plot_task(experiments::Run& run, Task task) {
   const std::string pretty = task == Task::adding ? "adding problem" : "temporal-order task";
   const std::string crit = task == Task::adding ? "fraction with |error| < 0.04 (solved at >= 0.99)"
                                                 : "classification accuracy (solved at error < 1%)";
-  run.plot({.name = "accuracy", .csv = "curves", .x = "sequences", .y = {"accuracy"}, .group_by = "series",
-            .title = pretty + ": held-out " + crit, .x_label = "training sequences seen", .y_label = "held-out accuracy"});
-  run.plot({.name = "loss", .csv = "curves", .x = "sequences", .y = {"loss"}, .group_by = "series", .log_y = true,
+  run.plot({.name = "accuracy",
+            .csv = "curves",
+            .x = "sequences",
+            .y = {"accuracy"},
+            .group_by = "series",
+            .title = pretty + ": held-out " + crit,
+            .x_label = "training sequences seen",
+            .y_label = "held-out accuracy"});
+  run.plot({.name = "loss",
+            .csv = "curves",
+            .x = "sequences",
+            .y = {"loss"},
+            .group_by = "series",
+            .log_y = true,
             .title = pretty + ": held-out " + (task == Task::adding ? "MSE" : "cross-entropy"),
-            .x_label = "training sequences seen", .y_label = "held-out loss"});
+            .x_label = "training sequences seen",
+            .y_label = "held-out loss"});
 }
 
 // The settings every run of the task shares, for metrics.json; cells.csv says how each cell is built.
-void log_settings(experiments::Run& run, std::map<std::string, experiments::Value>& metrics, const Settings& s, Task task) {
+void log_settings(experiments::Run& run, std::map<std::string, experiments::Value>& metrics, const Settings& s,
+                  Task task) {
   auto& cells = run.csv("cells", {"cell", "form"});
   for (CellKind cell : s.cells) cells.row({std::string(cell_name(cell)), experiments::cell_form(cell)});
   metrics["budget"] = s.budget.at(task);
@@ -164,7 +188,8 @@ std::vector<Claim> task_part(const experiments::Program& program, Task task, con
   const Logs logs = open_logs(run);
   std::printf("%s: budget %lld sequences per run, held-out %lld sequences\n", task_name(task),
               static_cast<long long>(s.budget.at(task)), static_cast<long long>(s.base.heldout));
-  std::printf("  %-6s %6s %5s  %-8s %10s  %9s  %10s  %8s\n", "cell", "T", "seed", "solved", "sequences", "accuracy", "loss", "seconds");
+  std::printf("  %-6s %6s %5s  %-8s %10s  %9s  %10s  %8s\n", "cell", "T", "seed", "solved", "sequences", "accuracy",
+              "loss", "seconds");
   TaskRuns by_cell;
   std::map<std::string, experiments::Run::NamedTensors> models;  // every trained model, by series
   for (size_t i = 0; i < runs.size(); ++i) {

@@ -50,7 +50,8 @@ std::vector<double> flatten(const lrange::TrainResult& r) {
 
 }  // namespace
 
-TEST_CASE("adding batch: two markers in the first half, one in the first ten steps, paper's target", "[experiments][long_range]") {
+TEST_CASE("adding batch: two markers in the first half, one in the first ten steps, paper's target",
+          "[experiments][long_range]") {
   for (int64_t T : {4, 12, 50, 101}) {
     Rng rng(7);
     const int64_t B = 200;
@@ -101,7 +102,8 @@ TEST_CASE("adding batch: marker positions cover their ranges", "[experiments][lo
   for (int c : early) REQUIRE(c > 0);
 }
 
-TEST_CASE("temporal order batch: one-hot, B and E at the ends, X/Y at the documented positions", "[experiments][long_range]") {
+TEST_CASE("temporal order batch: one-hot, B and E at the ends, X/Y at the documented positions",
+          "[experiments][long_range]") {
   for (int64_t T : {10, 50, 100, 203}) {
     Rng rng(3);
     const int64_t B = 200, F = lrange::num_symbols;
@@ -199,7 +201,8 @@ TEST_CASE("long range training: tiny runs are finite and follow the budget", "[e
 }
 
 TEST_CASE("long range: the held-out set depends on seed, task and T only", "[experiments][long_range]") {
-  const auto a = lrange::heldout_set(lrange::Task::adding, 20, 10, 4, 9), b = lrange::heldout_set(lrange::Task::adding, 20, 10, 4, 9);
+  const auto a = lrange::heldout_set(lrange::Task::adding, 20, 10, 4, 9),
+             b = lrange::heldout_set(lrange::Task::adding, 20, 10, 4, 9);
   REQUIRE(a.size() == 3);
   REQUIRE(a[2].x.size(0) == 2);
   for (size_t i = 0; i < a.size(); ++i) REQUIRE(same_bits(a[i].x.to_vector(), b[i].x.to_vector()));
@@ -220,7 +223,8 @@ TEST_CASE("long range training: bitwise identical across runs and thread counts"
   seqgrad::testing::require_thread_invariant(run);
 }
 
-TEST_CASE("long range training: a GRU learns the temporal order at T = 20 and stops at the criterion", "[experiments][long_range]") {
+TEST_CASE("long range training: a GRU learns the temporal order at T = 20 and stops at the criterion",
+          "[experiments][long_range]") {
   lrange::TrainConfig c = tiny(lrange::Task::temporal_order, lrange::CellKind::gru);
   c.T = 20;
   c.hidden = 16;
@@ -239,13 +243,15 @@ TEST_CASE("long range training: a GRU learns the temporal order at T = 20 and st
   REQUIRE(r.curve.front().accuracy < 0.5);  // untrained: near chance (0.25)
 }
 
-TEST_CASE("long range training: an LSTM learns the adding problem at T = 10, far below predicting the mean", "[experiments][long_range]") {
+TEST_CASE("long range training: an LSTM learns the adding problem at T = 10, far below predicting the mean",
+          "[experiments][long_range]") {
   lrange::TrainConfig c = tiny(lrange::Task::adding, lrange::CellKind::lstm);
   c.T = 10, c.hidden = 16, c.batch = 32, c.budget = 12800;  // stops early once 99% are within 0.04
   c.eval_every = 3200, c.heldout = c.eval_batch = 200;
   const lrange::TrainResult r = lrange::train(c);
   // The baseline: predicting the held-out targets' own mean, i.e. their variance (1/24 in theory).
-  const std::vector<double> target = lrange::heldout_set(c.task, c.T, c.heldout, c.eval_batch, c.seed)[0].target.to_vector();
+  const std::vector<double> target =
+      lrange::heldout_set(c.task, c.T, c.heldout, c.eval_batch, c.seed)[0].target.to_vector();
   double mean = 0, baseline = 0;
   for (double t : target) mean += t / double(target.size());
   for (double t : target) baseline += (t - mean) * (t - mean) / double(target.size());
@@ -327,9 +333,10 @@ namespace {
 // long_range as main() runs it, in-process: the adding problem at T = 10 and 12, two seeds, tiny
 // budgets, in `out`. Returns the runs it trained (not read back).
 std::vector<std::string> tiny_program(const std::string& out, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"long_range", "--quick", "--tasks", "adding", "--lengths", "10,12", "--hidden", "4",
-                                   "--adding-budget", "32", "--eval-every", "16", "--heldout", "16", "--seeds", "2",
-                                   "--cells", "elman,gru", "--out", out};
+  std::vector<std::string> args = {"long_range", "--quick", "--tasks",         "adding", "--lengths",    "10,12",
+                                   "--hidden",   "4",       "--adding-budget", "32",     "--eval-every", "16",
+                                   "--heldout",  "16",      "--seeds",         "2",      "--cells",      "elman,gru",
+                                   "--out",      out};
   args.insert(args.end(), extra.begin(), extra.end());
   int evaluated = -1;
   const std::vector<std::string> trained = experiments::run_in_process(lrange::study(), args, &evaluated);
@@ -349,7 +356,8 @@ TEST_CASE("long range program: --resume trains nothing and writes the same metri
   REQUIRE(experiments::read_file(run / "metrics.json") == metrics);
 }
 
-TEST_CASE("long range program: --eval-only reproduces each saved model's held-out metric", "[experiments][long_range]") {
+TEST_CASE("long range program: --eval-only reproduces each saved model's held-out metric",
+          "[experiments][long_range]") {
   seqgrad::testing::TempDir dir("long-range-eval");
   tiny_program(dir.path.string(), {});
   tiny_program(dir.path.string(), {"--eval-only", "--seed", "9"});  // the run's own config.ini wins
@@ -359,7 +367,8 @@ TEST_CASE("long range program: --eval-only reproduces each saved model's held-ou
   // summary: cell,T,seed,parameters,solved,sequences,final_accuracy,final_loss,...; eval: cell,T,seed,accuracy,loss
   size_t rows = 0;
   for (size_t start = summary.find('\n') + 1; start < summary.size(); start = summary.find('\n', start) + 1, ++rows) {
-    const std::vector<std::string> f = experiments::split_csv_line(summary.substr(start, summary.find('\n', start) - start));
+    const std::vector<std::string> f =
+        experiments::split_csv_line(summary.substr(start, summary.find('\n', start) - start));
     REQUIRE(eval.find("\n" + f[0] + "," + f[1] + "," + f[2] + "," + f[6] + "," + f[7] + "\n") != std::string::npos);
   }
   REQUIRE(rows == 8);

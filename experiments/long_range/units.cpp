@@ -35,9 +35,11 @@ nn::Checkpoint train_unit(const TrainResult& r, double seconds) {
   unit.tensors["summary"] = Tensor::from({4}, {r.final_accuracy, r.final_loss, r.best_accuracy, seconds}, DType::f64);
   unit.texts["task"] = task_name(r.task);
   unit.texts["cell"] = cell_name(r.cell);
-  for (auto [name, v] : std::initializer_list<std::pair<const char*, int64_t>>{
-           {"T", r.T}, {"num_parameters", r.num_parameters}, {"solved", r.solved}, {"sequences", r.sequences},
-           {"diverged", r.diverged}})
+  for (auto [name, v] : std::initializer_list<std::pair<const char*, int64_t>>{{"T", r.T},
+                                                                               {"num_parameters", r.num_parameters},
+                                                                               {"solved", r.solved},
+                                                                               {"sequences", r.sequences},
+                                                                               {"diverged", r.diverged}})
     unit.texts[name] = std::to_string(v);
   for (const auto& [name, value] : r.parameters) unit.tensors["param/" + name] = value;
   return unit;

@@ -12,8 +12,8 @@ namespace seqgrad::long_range {
 namespace {
 
 using experiments::Comparison;
-using experiments::Outcome;
 using experiments::fmt;
+using experiments::Outcome;
 
 std::string pretty(Task task) { return task == Task::adding ? "adding problem" : "temporal-order task"; }
 
@@ -69,7 +69,10 @@ Claim gated_claim(const TaskRuns& runs, const Settings& s, Task task) {
       measured += (measured.empty() ? "" : "; ") + describe(seeds, budget);
     }
   const bool enough = int(s.seeds.size()) >= experiments::kMinSeeds;
-  const char* verdict = total == 0 || !enough ? "inconclusive" : ok == total ? "holds" : ok == 0 ? "does not hold" : "inconclusive";
+  const char* verdict = total == 0 || !enough ? "inconclusive"
+                        : ok == total         ? "holds"
+                        : ok == 0             ? "does not hold"
+                                              : "inconclusive";
   return {"LSTM and GRU (reset-after form) solve the " + pretty(task) + " at T = 100 and beyond",
           "every LSTM and GRU run with T >= 100 meets the criterion within " + std::to_string(budget) +
               " sequences, over at least " + std::to_string(experiments::kMinSeeds) + " seeds",
@@ -82,7 +85,8 @@ Claim elman_claim(const TaskRuns& runs, const Settings& s, Task task) {
   const int64_t budget = s.budget.at(task);
   const std::string claim = "the vanilla RNN fails on the " + pretty(task) + " as T grows";
   const std::string expected =
-      "sequences needed to meet the criterion (the budget " + std::to_string(budget) + " when not met), over seeds: "
+      "sequences needed to meet the criterion (the budget " + std::to_string(budget) +
+      " when not met), over seeds: "
       "Elman needs more at the longest T than at the shortest, and more than LSTM and GRU at the longest T. " +
       std::string(experiments::kVerdictRuleShort);
   const int64_t t_min = *std::min_element(s.lengths.begin(), s.lengths.end());
@@ -91,13 +95,15 @@ Claim elman_claim(const TaskRuns& runs, const Settings& s, Task task) {
   if (t_min == t_max || at(CellKind::rnn, t_min) == runs.end())
     return {claim, expected, "needs Elman runs at two or more lengths", "inconclusive"};
   const std::vector<TrainResult>& longest = at(CellKind::rnn, t_max)->second;
-  std::vector<Comparison> c = {experiments::compare(needed(longest, budget), needed(at(CellKind::rnn, t_min)->second, budget), true)};
+  std::vector<Comparison> c = {
+      experiments::compare(needed(longest, budget), needed(at(CellKind::rnn, t_min)->second, budget), true)};
   std::string measured = describe(at(CellKind::rnn, t_min)->second, budget) + "; " + describe(longest, budget) +
                          "; longest vs shortest: " + c[0].text();
   for (CellKind gated : {CellKind::lstm, CellKind::gru})
     if (at(gated, t_max) != runs.end()) {
       c.push_back(experiments::compare(needed(longest, budget), needed(at(gated, t_max)->second, budget), true));
-      measured += "; " + describe(at(gated, t_max)->second, budget) + ", elman vs " + cell_name(gated) + ": " + c.back().text();
+      measured +=
+          "; " + describe(at(gated, t_max)->second, budget) + ", elman vs " + cell_name(gated) + ": " + c.back().text();
     }
   bool any_solved = false;
   for (const auto& [key, seeds] : runs)

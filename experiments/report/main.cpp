@@ -13,10 +13,12 @@ namespace po = boost::program_options;
 int main(int argc, char** argv) {
   return seqgrad::experiments::run_main([&] {
     po::options_description options("report options");
-    options.add_options()                                                                          //
-        ("help,h", "print this help and exit")                                                     //
-        ("runs", po::value<std::string>()->default_value("runs")->value_name("DIR"), "folder holding the run folders")  //
-        ("out", po::value<std::string>()->default_value("report.md")->value_name("FILE"), "the Markdown report to write")  //
+    options.add_options()                       //
+        ("help,h", "print this help and exit")  //
+        ("runs", po::value<std::string>()->default_value("runs")->value_name("DIR"),
+         "folder holding the run folders")  //
+        ("out", po::value<std::string>()->default_value("report.md")->value_name("FILE"),
+         "the Markdown report to write")  //
         ("title", po::value<std::string>()->default_value("seqgrad experiment report"), "the report's title");
     po::variables_map vm;
     try {

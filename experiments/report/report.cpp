@@ -2,8 +2,8 @@
 #include "experiments/report/report.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -20,7 +20,8 @@ std::vector<RunInfo> find_runs(const fs::path& runs_dir) {
   if (!fs::exists(runs_dir))
     throw std::invalid_argument("report: --runs " + printable(runs_dir.string()) + ": no such folder");
   if (!fs::is_directory(runs_dir))
-    throw std::invalid_argument("report: --runs " + printable(runs_dir.string()) + ": not a folder (give the folder holding the run folders)");
+    throw std::invalid_argument("report: --runs " + printable(runs_dir.string()) +
+                                ": not a folder (give the folder holding the run folders)");
   std::vector<RunInfo> runs;
   for (auto it = fs::recursive_directory_iterator(runs_dir, fs::directory_options::skip_permission_denied);
        it != fs::recursive_directory_iterator(); ++it) {
@@ -158,13 +159,15 @@ ClaimsByRun read_all_claims(const std::vector<RunInfo>& runs) {
 std::string run_anchor(const RunInfo& r) { return anchor("run-" + r.experiment + "-" + r.run); }
 
 // Title, counts and the table of contents.
-void render_contents(std::ostream& md, const std::string& title, const fs::path& runs_dir, const std::vector<RunInfo>& runs,
-                     const std::vector<std::string>& experiments, const ClaimsByRun& c) {
+void render_contents(std::ostream& md, const std::string& title, const fs::path& runs_dir,
+                     const std::vector<RunInfo>& runs, const std::vector<std::string>& experiments,
+                     const ClaimsByRun& c) {
   md << "# " << title << "\n\n"
      << runs.size() << " run" << (runs.size() == 1 ? "" : "s") << " of " << experiments.size() << " experiment"
      << (experiments.size() == 1 ? "" : "s") << " from `" << runs_dir.generic_string() << "`";
-  if (c.total) md << "; " << c.total << " claims checked: " << c.holds << " hold, " << c.fails << " do not hold, "
-                  << c.total - c.holds - c.fails << " other";
+  if (c.total)
+    md << "; " << c.total << " claims checked: " << c.holds << " hold, " << c.fails << " do not hold, "
+       << c.total - c.holds - c.fails << " other";
   md << ".\n\n## Contents\n\n";
   if (c.total) md << "- [Claims](#claims)\n";
   for (const auto& e : experiments) {
@@ -180,7 +183,8 @@ void render_claim_rows(std::ostream& md, const std::vector<Claim>& claims, const
   for (const auto& c : claims) {
     md << "| ";
     if (where) md << cell(where->experiment) << " | [" << cell(where->run) << "](#" << run_anchor(*where) << ") | ";
-    md << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | " << cell(verdict_text(c.verdict)) << " |\n";
+    md << cell(c.claim) << " | " << cell(c.expected) << " | " << cell(c.measured) << " | "
+       << cell(verdict_text(c.verdict)) << " |\n";
   }
 }
 
@@ -210,7 +214,7 @@ void render_env(std::ostream& md, const fs::path& env_json) {
     add("elapsed_seconds", "seconds");
     if (const Json* files = env.find("data_files"); files && files->kind == Json::Kind::array)
       for (const Json& f : files->items)
-        if (const Json *path = f.find("path"), *sha = f.find("sha256"); path && sha)
+        if (const Json* path = f.find("path"), *sha = f.find("sha256"); path && sha)
           line += " · data " + path->display() + " (sha256 " + sha->display().substr(0, 12) + "…)";
     md << "_" << line << "_\n\n";
   } catch (const std::exception& ex) {
@@ -238,7 +242,8 @@ void render_metrics(std::ostream& md, const fs::path& metrics_json) {
 // Links to the run's CSVs and files, and its config.ini folded.
 void render_files(std::ostream& md, const RunInfo& r, const fs::path& report_dir) {
   std::vector<std::string> files;
-  for (const auto& csv : files_in(r.dir / "metrics", ".csv")) files.push_back(md_link(csv.filename().string(), link(csv, report_dir)));
+  for (const auto& csv : files_in(r.dir / "metrics", ".csv"))
+    files.push_back(md_link(csv.filename().string(), link(csv, report_dir)));
   for (const char* f : {"config.ini", "env.json", "metrics.json", "claims.json", "checkpoint.sgck"})
     if (fs::exists(r.dir / f)) files.push_back(md_link(f, link(r.dir / f, report_dir)));
   if (!files.empty()) {
@@ -247,7 +252,8 @@ void render_files(std::ostream& md, const RunInfo& r, const fs::path& report_dir
     md << "\n\n";
   }
   if (fs::exists(r.dir / "config.ini"))
-    md << "<details><summary>Configuration</summary>\n\n```ini\n" << read_file(r.dir / "config.ini") << "```\n\n</details>\n\n";
+    md << "<details><summary>Configuration</summary>\n\n```ini\n"
+       << read_file(r.dir / "config.ini") << "```\n\n</details>\n\n";
 }
 
 // One run: environment, claims, final metrics, summary tables, plots, files.
@@ -271,7 +277,8 @@ void render_run(std::ostream& md, const RunInfo& r, const ClaimsByRun& c, const 
     }
   }
   for (const auto& png : files_in(r.dir / "plots", ".png"))
-    md << "![" << r.experiment << " / " << r.run << " / " << png.stem().string() << "](" << link(png, report_dir) << ")\n\n";
+    md << "![" << r.experiment << " / " << r.run << " / " << png.stem().string() << "](" << link(png, report_dir)
+       << ")\n\n";
   render_files(md, r, report_dir);
 }
 

@@ -39,7 +39,8 @@ TEST_CASE("Report: two runs with metrics tables, claims and plot links", "[exper
   std::ofstream(a / "metrics.json") << "{\"loss\": 0.125, \"name\": \"a|b\"}\n";
   std::ofstream(b / "metrics.json") << "{\"accuracy\": 0.9875}\n";
   std::ofstream(a / "plots" / "loss.png") << "\x89PNG fake";
-  experiments::write_claims(a, {{"gradients vanish", "< 1e-3", "4.2e-5", "holds"}, {"LSTM beats RNN", "yes", "no", "does not hold"}});
+  experiments::write_claims(
+      a, {{"gradients vanish", "< 1e-3", "4.2e-5", "holds"}, {"LSTM beats RNN", "yes", "no", "does not hold"}});
   CHECK_THROWS_WITH(experiments::write_claims(b, {{"c", "e", "m", "maybe"}}), Catch::Contains("maybe"));
   REQUIRE(experiments::read_claims(a / "claims.json").size() == 2);
 
@@ -52,15 +53,18 @@ TEST_CASE("Report: two runs with metrics tables, claims and plot links", "[exper
                      Catch::Contains("| name | a\\|b |") && Catch::Contains("| accuracy | 0.9875 |"));
   CHECK_THAT(md, Catch::Contains("| gradients vanish | < 1e-3 | 4.2e-5 | ✅ holds |") &&
                      Catch::Contains("| LSTM beats RNN | yes | no | ❌ does not hold |"));
-  CHECK_THAT(md, Catch::Contains("](runs/alpha/small/plots/loss.png)") && Catch::Contains("(runs/beta/big/metrics/train.csv)"));
+  CHECK_THAT(md, Catch::Contains("](runs/alpha/small/plots/loss.png)") &&
+                     Catch::Contains("(runs/beta/big/metrics/train.csv)"));
   CHECK(fs::exists(tmp.path / "runs/alpha/small/plots/loss.png"));
   CHECK_THAT(md, Catch::Contains("**Verdict rule.** A comparison needs at least 3 seeds"));
-  CHECK_THROWS_WITH(experiments::write_report(tmp.path / "none", report), Catch::Contains("none") && Catch::Contains("no such folder"));
+  CHECK_THROWS_WITH(experiments::write_report(tmp.path / "none", report),
+                    Catch::Contains("none") && Catch::Contains("no such folder"));
   // Issue 12: a file given as --runs said "does not exist".
   CHECK_THROWS_WITH(experiments::write_report(report, tmp.path / "r2.md"),
                     Catch::Contains("report.md") && Catch::Contains("not a folder"));
 
-  CHECK_THROWS_WITH(experiments::parse_json("{\"a\": [1, 2,]}", "x.json"), Catch::Contains("x.json") && Catch::Contains("line 1"));
+  CHECK_THROWS_WITH(experiments::parse_json("{\"a\": [1, 2,]}", "x.json"),
+                    Catch::Contains("x.json") && Catch::Contains("line 1"));
   CHECK(experiments::parse_json("\"\\u00e9\\ud83d\\ude00\"").text == "é😀");
 }
 
@@ -75,7 +79,8 @@ TEST_CASE("Report: summary CSVs become tables with rounded numbers, CSV lines sp
   fs::create_directories(run / "metrics");
   std::ofstream(run / "config.ini") << "seed = 1\n";
   std::ofstream(run / "metrics.json") << "{\"bpc\": 2.123456789, \"steps\": 300}\n";
-  std::ofstream(run / "metrics" / "summary.csv") << "cell,accuracy,note\nlstm,0.912345678,\"a, b\"\ngru,12345678901,x\n";
+  std::ofstream(run / "metrics" / "summary.csv")
+      << "cell,accuracy,note\nlstm,0.912345678,\"a, b\"\ngru,12345678901,x\n";
   std::ofstream(run / "metrics" / "curve.csv") << "step,loss\n1,0.5\n";
   const std::string md = experiments::render_report(tmp.path / "runs", tmp.path / "report.md");
   CHECK_THAT(md, Catch::Contains("| cell | accuracy | note |") && Catch::Contains("| lstm | 0.9123 | a, b |") &&

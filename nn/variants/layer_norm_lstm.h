@@ -27,7 +27,8 @@ class LayerNormLstm : public Cell {
   State step(const Var& x, const State& s) override {
     check_input(x, s, "LayerNormLstm");
     Tape& tape = x.tape();
-    Var z = ln_ih(affine(x, weight_ih.var(tape), Var())) + ln_hh(affine(s.h, weight_hh.var(tape), Var())) + bias.var(tape);
+    Var z =
+        ln_ih(affine(x, weight_ih.var(tape), Var())) + ln_hh(affine(s.h, weight_hh.var(tape), Var())) + bias.var(tape);
     auto [i, f, g, o] = chunk<4>(z, 1);
     Var c = sigmoid(f) * s.c + sigmoid(i) * tanh(g);
     return {sigmoid(o) * tanh(ln_c(c)), c};

@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
-#include "experiments/data/data.h"
 #include "experiments/common/experiment.h"
+#include "experiments/data/data.h"
 #include "experiments/report/report.h"
 #include "nn/checkpoint.h"
 #include "nn/safetensors.h"

@@ -40,13 +40,17 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::vector<std::string>> seeds = {
       {"checkpoint", {nn::encode_checkpoint(ckpt), nn::encode_checkpoint({})}},
       {"safetensors", {nn::encode_safetensors(tensors, {{"format", "pt"}}), nn::encode_safetensors({})}},
-      {"sentiment", {"[{\"text\": \"Great phone, works well.\", \"class\": 1},\n {\"text\": \"Caf\\u00e9 was awful\", "
-                     "\"class\": 0},\n {\"text\": \"\", \"class\": null}]\n"}},
+      {"sentiment",
+       {"[{\"text\": \"Great phone, works well.\", \"class\": 1},\n {\"text\": \"Caf\\u00e9 was awful\", "
+        "\"class\": 0},\n {\"text\": \"\", \"class\": null}]\n"}},
       // Small files stop at the loaders' size check; the repeated ones (>= 10 records) get past it to
       // the vocabulary and the split.
-      {"tsv", {"pos\tI loved it\nneg\tWorst film ever\npos\tGood\n", "1\tyes\r\n0\tno\r\n",
-               repeat("pos\tI loved it\nneg\tWorst film ever\n", 6)}},
-      {"tagged", {"The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n", repeat("The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n", 6)}},
+      {"tsv",
+       {"pos\tI loved it\nneg\tWorst film ever\npos\tGood\n", "1\tyes\r\n0\tno\r\n",
+        repeat("pos\tI loved it\nneg\tWorst film ever\n", 6)}},
+      {"tagged",
+       {"The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n",
+        repeat("The/at dog/nn barks/vbz ./.\nA/at 1/2/cd cup/nn\n", 6)}},
       {"text", {"Call me Ishmael. Some years ago\xe2\x80\x94never mind how long.\n"}},
       {"series", {"year,month,value\n1749,1,58\n1749,2,62.6\n1749,3,70\n", "1.5\n2\n-3e2\n"}},
       {"config", {"steps = 7\nlr = 0.5 # comment\ncells = gru\nseed = 3\nquick = true\n"}},
