@@ -81,8 +81,11 @@ std::vector<std::pair<std::string, std::vector<std::string>>> run_tasks(const ex
 
 }  // namespace
 
+// Under mpirun or srun the trainings are divided across the ranks (experiments/common/sweep.h);
+// --synthetic-data is written, and --eval-only and --verify run, on rank 0 alone.
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  experiments::Ranks ranks(argc, argv);
   return experiments::run_main([&]() -> int {
     experiments::Program program(
         "architecture_comparison",
@@ -92,10 +95,15 @@ int main(int argc, char** argv) {
         "real subsets: under 4 minutes wall on 2 idle cores. --resume skips finished trainings");
     ac::declare_options(program);
     if (!program.parse(argc, argv)) return 0;
+    experiments::check_same_config(program);
     const ac::Config cfg = read_config(program);
-    if (const std::string dir = program.get<std::string>("synthetic-data"); !dir.empty()) ac::write_synthetic(dir);
+    if (const std::string dir = program.get<std::string>("synthetic-data"); !dir.empty())
+      experiments::agree(
+          "--synthetic-data", [&] { ac::write_synthetic(dir); }, 0);
+    if (program.get<bool>("eval-only") && !experiments::is_root()) return 0;
     const std::vector<ac::TaskSpec> specs = ac::load_tasks(program, ac::chosen_tasks(program), cfg);  // all data first
     const auto written = run_tasks(program, specs, cfg);
+    if (!experiments::is_root()) return 0;
     if (program.get<bool>("verify")) return experiments::verify_runs(program.out(), written) > 0 ? 0 : 2;
     return 0;
   });

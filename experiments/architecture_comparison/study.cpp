@@ -17,34 +17,42 @@ using experiments::Value;
 
 std::string pm(const MeanStd& m) { return experiments::fmt(m.mean) + " ± " + experiments::fmt(m.std, 2); }
 
-// One training of `cell` with seed `seed`, or its saved unit with --resume.
-Result train_unit(const experiments::UnitStore& units, const TaskSpec& spec, CellKind cell, Config cfg) {
-  const std::string key = unit_key(cell, cfg.seed);
-  if (auto saved = units.find(key)) {
-    std::printf("%s %s seed %llu: finished earlier (--resume), not retrained\n", spec.run.c_str(), cell_name(cell),
-                static_cast<unsigned long long>(cfg.seed));
-    return result_from(*saved, key);
-  }
-  experiments::Progress progress(spec.run + " " + cell_name(cell) + " seed " + std::to_string(cfg.seed), cfg.epochs);
-  cfg.on_epoch = [&](int64_t epoch, double loss, double) { progress.update(epoch, loss, 0); };
-  Result r = spec.train(cell, cfg);
-  progress.finish();
-  units.save(key, to_checkpoint(r));
-  return r;
+// One training of `cell` with cfg.seed as a unit of work (sweep.h); its cost: epochs × the cell's
+// weight blocks (the task and sizes are the same for every unit of the task).
+experiments::Unit training(const TaskSpec& spec, CellKind cell, Config cfg) {
+  return {unit_key(cell, cfg.seed), double(cfg.epochs) * experiments::cell_cost(cell), [&spec, cell, cfg] {
+            experiments::Progress progress(spec.run + " " + cell_name(cell) + " seed " + std::to_string(cfg.seed),
+                                           cfg.epochs);
+            Config c = cfg;
+            c.on_epoch = [&](int64_t epoch, double loss, double) { progress.update(epoch, loss, 0); };
+            const Result r = spec.train(cell, c);
+            progress.finish();
+            return to_checkpoint(r);
+          }};
 }
 
-// Every cell × seed. Seeds outer, cells inner: a change in machine load over the run then hits
-// every cell alike, which matters for the seconds-per-epoch comparison.
+// Every cell × seed, trained across the ranks or read back with --resume. One at a time, seeds outer,
+// cells inner: a change in machine load over the run then hits every cell alike, which matters for
+// the seconds-per-epoch comparison.
 std::vector<CellStats> train_all(const experiments::Run& run, const TaskSpec& spec, int64_t seeds, const Config& base) {
   const experiments::UnitStore units(run);
-  std::vector<CellStats> cells(spec.cells.size());
+  std::vector<experiments::Unit> work;
   for (int64_t s = 0; s < seeds; ++s)
-    for (size_t c = 0; c < spec.cells.size(); ++c) {
+    for (CellKind cell : spec.cells) {
       Config cfg = base;
       cfg.seed = run.program().seed() + uint64_t(s);
-      cells[c].cell = spec.cells[c];
-      cells[c].seeds.push_back(train_unit(units, spec, spec.cells[c], cfg));
+      work.push_back(training(spec, cell, cfg));
     }
+  const auto resumed = [&](const std::string& key) {
+    std::printf("%s %s: finished earlier (--resume), not retrained\n", spec.run.c_str(), key.c_str());
+  };
+  const std::vector<nn::Checkpoint> done = experiments::train_units(units, work, {.on_resumed = resumed});
+  std::vector<CellStats> cells(spec.cells.size());
+  for (size_t i = 0; i < done.size(); ++i) {
+    CellStats& cs = cells[i % spec.cells.size()];
+    cs.cell = spec.cells[i % spec.cells.size()];
+    cs.seeds.push_back(result_from(done[i], work[i].key));
+  }
   for (CellStats& cs : cells)
     for (const std::string& m : spec.metrics) cs.metric[m] = mean_std(cs.values(m));
   return cells;

@@ -58,4 +58,14 @@ std::unique_ptr<nn::Cell> make_cell(CellKind kind, int64_t input, int64_t hidden
   return cell_factory(kind, forget_bias)(input, hidden, rng);
 }
 
+double cell_cost(CellKind kind) {
+  switch (kind) {
+    case CellKind::rnn: return 1;
+    case CellKind::gru: return 3;
+    case CellKind::lstm: return 4;
+    case CellKind::bilstm: return 8;
+  }
+  return 1;
+}
+
 }  // namespace seqgrad::experiments

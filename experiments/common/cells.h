@@ -20,6 +20,10 @@ std::vector<std::string> cell_names(bool with_bilstm = true);  // the names pars
 // One line for the report: the form each kind is built in, e.g. "gru: nn::Gru, reset-after form ...".
 std::string cell_form(CellKind kind);
 
+// The weight blocks of one step relative to the Elman RNN's (rnn 1, gru 3, lstm 4, bilstm 8): a
+// training's cost per step and hidden², for dividing a sweep's units across ranks (sweep.h).
+double cell_cost(CellKind kind);
+
 // The factory nn::Recurrent builds each layer's cell with (bilstm: the LSTM cell; ask the wrapper
 // for both directions).
 nn::CellFactory cell_factory(CellKind kind, double forget_bias);

@@ -1,6 +1,8 @@
 // The progress line. See progress.h.
 #include "experiments/common/progress.h"
 
+#include "experiments/common/sweep.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -63,7 +65,7 @@ struct Progress::Impl {
 };
 
 Progress::Progress(std::string what, int64_t total) : impl_(std::make_shared<Impl>()) {
-  impl_->what = std::move(what);
+  impl_->what = rank_count() > 1 ? "rank " + std::to_string(rank()) + ": " + what : std::move(what);
   impl_->total = std::max<int64_t>(total, 1);
 }
 

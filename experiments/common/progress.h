@@ -1,5 +1,6 @@
 // "epoch 3/10  loss 0.4312  1,234 items/s  ETA 0:42" on one line of stderr, rewritten at most a
-// few times per second (plain lines, about every 10%, when stderr is not a terminal).
+// few times per second (plain lines, about every 10%, when stderr is not a terminal). In a distributed
+// sweep (sweep.h) each line starts with "rank <r>: ".
 #pragma once
 
 #include <cstdint>

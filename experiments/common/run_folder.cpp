@@ -2,6 +2,7 @@
 #include "experiments/common/run_folder.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <oneapi/tbb/version.h>
 #include <boost/version.hpp>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "experiments/common/claims.h"
+#include "experiments/common/sweep.h"
 #include "nn/file_io.h"
 
 #ifndef SEQGRAD_SOURCE_DIR
@@ -123,12 +125,28 @@ std::string utc_now() {
 
 }  // namespace
 
+namespace {
+
+// A rank other than 0's folder for a run's files: <tmp>/seqgrad-<pid>-rank<r>/<run>.
+fs::path scratch_dir(const std::string& run_name) {
+  return fs::temp_directory_path() / ("seqgrad-" + std::to_string(::getpid()) + "-rank" + std::to_string(rank())) /
+         run_name;
+}
+
+}  // namespace
+
 Run::Run(const Program& program, const std::string& run_name, std::vector<DataFile> data_files)
     : program_(program),
-      dir_(program.out() / run_name),
+      scratch_(!is_root()),
+      dir_(scratch_ ? scratch_dir(run_name) : program.out() / run_name),
+      units_dir_(program.out() / run_name / "units"),
       data_files_(std::move(data_files)),
       start_(std::chrono::steady_clock::now()) {
   check_name("run name", run_name);
+  if (scratch_) {
+    fs::create_directories(dir_ / "metrics");
+    return;
+  }
   // A rerun replaces what an earlier run of the same name wrote (and only that), so stale CSVs
   // or plots never mix with new ones.
   for (const char* entry :
@@ -155,7 +173,15 @@ std::string Run::data_files_json() const {
   return out + "]";
 }
 
+Run::~Run() {
+  if (!scratch_) return;
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+  fs::remove(dir_.parent_path(), ec);  // when it was the last run of this process
+}
+
 void Run::write_env(double elapsed_seconds) const {
+  if (scratch_) return;  // git, /proc and data digests are rank 0's business
   utsname u{};
   std::string os = ::uname(&u) == 0 ? std::string(u.sysname) + " " + u.release + " " + u.machine : "unknown";
   std::string cmd;
@@ -174,6 +200,7 @@ void Run::write_env(double elapsed_seconds) const {
       {"assertions", "true"},
 #endif
       {"threads", std::to_string(program_.threads())},
+      {"ranks", std::to_string(rank_count())},
       {"threads_option", std::to_string(program_.get<int>("threads"))},
       {"hardware_concurrency", std::to_string(std::thread::hardware_concurrency())},
       {"tbb_version", json_quote(std::string(TBB_VERSION_STRING) + " (runtime " + TBB_runtime_version() + ")")},
@@ -192,6 +219,7 @@ void Run::write_env(double elapsed_seconds) const {
 }
 
 const fs::path& Run::dir() const { return dir_; }
+const fs::path& Run::units_dir() const { return units_dir_; }
 
 CsvLog& Run::csv(const std::string& name, std::vector<std::string> columns) {
   check_name("csv", name);
@@ -208,6 +236,7 @@ CsvLog& Run::csv(const std::string& name, std::vector<std::string> columns) {
 void Run::plot(const PlotSpec& spec) {
   auto it = csvs_.find(spec.csv);
   if (it == csvs_.end()) throw std::invalid_argument("plot '" + spec.name + "': no csv '" + spec.csv + "' in this run");
+  if (scratch_) return;
   render_plot(dir_, it->second->columns(), spec, program_.name() + ", run " + dir_.filename().string());
 }
 
@@ -236,8 +265,8 @@ void Run::finish(const std::map<std::string, Value>& final_metrics) {
 // ---- UnitStore ------------------------------------------------------------------------------------
 
 UnitStore::UnitStore(const Run& run)
-    : dir_(run.dir() / "units"), resume_(run.program().get<bool>("resume")), config_(result_config(run.program())) {
-  fs::create_directories(dir_);
+    : dir_(run.units_dir()), resume_(run.program().get<bool>("resume")), config_(result_config(run.program())) {
+  if (is_root()) fs::create_directories(dir_);  // the other ranks wait for it in train_units
 }
 
 std::string UnitStore::result_config(const Program& program) {
@@ -255,8 +284,14 @@ std::string UnitStore::result_config(const Program& program) {
 
 std::optional<nn::Checkpoint> UnitStore::find(const std::string& key) const {
   check_name("unit", key);
+  if (!resume_ || !fs::exists(dir_ / (key + ".sgck"))) return std::nullopt;
+  return load(key);
+}
+
+nn::Checkpoint UnitStore::load(const std::string& key) const {
+  check_name("unit", key);
   const fs::path file = dir_ / (key + ".sgck");
-  if (!resume_ || !fs::exists(file)) return std::nullopt;
+  if (!fs::exists(file)) throw std::runtime_error("unit " + file.string() + ": file not found");
   nn::Checkpoint unit = nn::load_checkpoint(file.string());
   auto it = unit.texts.find("config");
   if (it == unit.texts.end() || it->second != config_)

@@ -56,10 +56,16 @@ struct DataFile {
   std::filesystem::path path;
 };
 
+// On a rank other than 0 of a distributed sweep (sweep.h), a Run writes to a private scratch folder
+// under the temporary directory, deleted with the Run: only rank 0 writes the run folder.
 class Run {
  public:
   Run(const Program& program, const std::string& run_name, std::vector<DataFile> data_files = {});
-  const std::filesystem::path& dir() const;
+  ~Run();
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+  const std::filesystem::path& dir() const;        // where this rank writes the run's files
+  const std::filesystem::path& units_dir() const;  // <out>/<program>/<run>/units on every rank
   const Program& program() const { return program_; }
   CsvLog& csv(const std::string& name, std::vector<std::string> columns);
   void plot(const PlotSpec& spec);  // renders now; if gnuplot is missing, throws saying how to install it
@@ -76,7 +82,8 @@ class Run {
   std::string data_files_json() const;
 
   const Program& program_;
-  std::filesystem::path dir_;
+  bool scratch_;  // a rank other than 0: dir_ is a private scratch folder
+  std::filesystem::path dir_, units_dir_;
   std::vector<DataFile> data_files_;
   std::map<std::string, std::unique_ptr<CsvLog>> csvs_;
   std::chrono::steady_clock::time_point start_;
@@ -90,10 +97,11 @@ class Run {
 // Without --resume, a new Run starts clean (units/ is emptied).
 class UnitStore {
  public:
-  explicit UnitStore(const Run& run);
-  std::optional<nn::Checkpoint> find(const std::string& key) const;
-  void save(const std::string& key, nn::Checkpoint unit) const;  // atomically; adds the config text
-  std::string in_progress(const std::string& key) const;         // <run>/units/<key>.partial.sgck
+  explicit UnitStore(const Run& run);                                // rank 0 makes <run>/units/
+  std::optional<nn::Checkpoint> find(const std::string& key) const;  // only with --resume
+  nn::Checkpoint load(const std::string& key) const;                 // a saved unit; throws naming a missing file
+  void save(const std::string& key, nn::Checkpoint unit) const;      // atomically; adds the config text
+  std::string in_progress(const std::string& key) const;             // <run>/units/<key>.partial.sgck
   // The config a unit must match: resolved_config() without the options that do not change
   // results (threads, out, resume, verify, eval-only).
   static std::string result_config(const Program& program);

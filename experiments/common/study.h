@@ -16,6 +16,7 @@
 #include "experiments/common/claims.h"
 #include "experiments/common/options.h"
 #include "experiments/common/run_folder.h"
+#include "experiments/common/sweep.h"
 
 namespace seqgrad::experiments {
 
@@ -40,15 +41,19 @@ struct Study {
 };
 
 // Parses the options, then runs --eval-only or the study (printing its claims, and with --verify
-// checking what it wrote); errors as run_main reports them.
+// checking what it wrote); errors as run_main reports them. Under mpirun or srun the study's units
+// are divided across the ranks (sweep.h); --eval-only and --verify run on rank 0 alone.
 inline int study_main(const Study& study, int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // result lines appear as they come, also in logs
+  Ranks ranks(argc, argv);
   return run_main([&]() -> int {
     Program program(study.name, study.description);
     study.declare_options(program);
     if (!program.parse(argc, argv)) return 0;
-    if (program.get<bool>("eval-only")) return study.eval_only(program) > 0 ? 0 : 2;
+    check_same_config(program);
+    if (program.get<bool>("eval-only")) return !is_root() || study.eval_only(program) > 0 ? 0 : 2;
     const Written written = study.run(program, {});
+    if (!is_root()) return 0;
     for (const Claim& c : written.claims)
       std::printf("claim: %s\n  expected: %s\n  measured: %s\n  verdict:  %s\n", c.claim.c_str(), c.expected.c_str(),
                   c.measured.c_str(), c.verdict.c_str());

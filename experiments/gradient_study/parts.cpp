@@ -1,6 +1,7 @@
 // The four parts of gradient_study: each computes (gradient_study.cpp), logs CSVs, plots, saves
-// metrics.json and the claims (verdicts.cpp) in its run folder. Trainings are UnitStore units, so
-// --resume reads finished ones back instead of training them again.
+// metrics.json and the claims (verdicts.cpp) in its run folder. Trainings are units of work
+// (sweep.h): divided across MPI ranks when there are several, read back by --resume, and every
+// result is taken from its unit checkpoint, so any rank count and any resume writes the same bits.
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -29,29 +30,28 @@ std::vector<Claim> finish_claims(const experiments::Run& run, std::vector<Claim>
   return claims;
 }
 
-// A unit of work: read back from the store with --resume, else trained by train(cfg) with a progress
-// line over `steps` and saved.
-template <typename Config, typename Train, typename Save, typename Load>
-auto unit(const Context& ctx, const experiments::UnitStore& store, const std::string& key, Config cfg, int64_t steps,
-          Train train, Save save, Load load) {
-  if (auto saved = store.find(key)) return load(*saved);
-  experiments::Progress progress(key, steps);
-  cfg.on_step = [&](int64_t step, double loss) { progress.update(step, loss, cfg.batch); };
-  auto r = train(cfg);
-  progress.finish();
-  store.save(key, save(r));
-  if (ctx.hooks.on_train) ctx.hooks.on_train(key);
-  return r;
+// A training as a unit of work (sweep.h): train(cfg) with a progress line over `steps`, kept as
+// to_unit(result).
+template <typename Config, typename Train, typename ToUnit>
+experiments::Unit unit(const std::string& key, double cost, Config cfg, int64_t steps, Train train, ToUnit to_unit) {
+  return {key, cost, [=]() {
+            experiments::Progress progress(key, steps);
+            Config c = cfg;
+            c.on_step = [&](int64_t step, double loss) { progress.update(step, loss, c.batch); };
+            auto r = train(c);
+            progress.finish();
+            return to_unit(r);
+          }};
 }
 
 // ---- networks -----------------------------------------------------------------------------------
 
-// One training of `cell` at cfg.seed.
-NetworkResult train_network(const Context& ctx, const experiments::UnitStore& store, CellKind cell,
-                            const NetworkConfig& cfg) {
+// One training of `cell` at cfg.seed; its cost: steps × T × the cell's weight blocks × hidden².
+experiments::Unit network_training(CellKind cell, const NetworkConfig& cfg) {
   const std::string key = "networks_" + std::string(cell_name(cell)) + "_" + seed_text(cfg.seed);
+  const double cost = double(cfg.train_steps * cfg.T) * experiments::cell_cost(cell) * double(cfg.hidden * cfg.hidden);
   const auto train = [cell](const NetworkConfig& c) { return network_study(cell, c); };
-  return unit(ctx, store, key, cfg, cfg.train_steps, train, network_unit, network_from_unit);
+  return unit(key, cost, cfg, cfg.train_steps, train, network_unit);
 }
 
 // The networks part's CSVs.
@@ -112,12 +112,12 @@ void plot_networks(experiments::Run& run, int64_t T) {
 
 std::string clip_label(double theta) { return theta > 0 ? "theta_" + fmt(theta) : std::string("none"); }
 
-// One SGD training at θ and cfg.seed.
-ClippingRun train_clipping(const Context& ctx, const experiments::UnitStore& store, double theta,
-                           const ClippingConfig& cfg) {
+// One SGD training at θ and cfg.seed; its cost: steps × T × hidden².
+experiments::Unit clipping_training(double theta, const ClippingConfig& cfg) {
   const std::string key = "clipping_" + clip_label(theta) + "_" + seed_text(cfg.seed);
+  const double cost = double(cfg.steps * cfg.T) * double(cfg.hidden * cfg.hidden);
   const auto train = [theta](const ClippingConfig& c) { return clipping_study({theta}, c).front(); };
-  return unit(ctx, store, key, cfg, cfg.steps, train, clipping_unit, clipping_from_unit);
+  return unit(key, cost, cfg, cfg.steps, train, clipping_unit);
 }
 
 // The clipping part's CSVs.
@@ -212,13 +212,20 @@ std::vector<Claim> networks_part(const Context& ctx, const std::vector<CellKind>
   write_cells(run, cells);
   const NetworkLogs logs = network_logs(run);
   Metrics metrics{{"T", cfg.T}, {"train_steps", cfg.train_steps}, {"seeds", int64_t(ctx.seeds.size())}};
-  NetworkRuns runs;
-  std::map<std::string, experiments::Run::NamedTensors> models;  // the trained models, "<cell>_seed<s>"
+  std::vector<experiments::Unit> units;
   for (CellKind cell : cells)
     for (uint64_t seed : ctx.seeds) {
       NetworkConfig c = cfg;
       c.seed = seed;
-      runs[cell].push_back(train_network(ctx, store, cell, c));
+      units.push_back(network_training(cell, c));
+    }
+  const std::vector<nn::Checkpoint> done = experiments::train_units(store, units, {.on_trained = ctx.hooks.on_train});
+  NetworkRuns runs;
+  std::map<std::string, experiments::Run::NamedTensors> models;  // the trained models, "<cell>_seed<s>"
+  auto next = done.begin();
+  for (CellKind cell : cells)
+    for (uint64_t seed : ctx.seeds) {
+      runs[cell].push_back(network_from_unit(*next++));
       log_network(logs, metrics, runs[cell].back(), seed, cfg.train_steps);
       models[std::string(cell_name(cell)) + "_" + seed_text(seed)] = runs[cell].back().parameters;
     }
@@ -269,12 +276,19 @@ std::vector<Claim> clipping_part(const Context& ctx, const std::vector<double>& 
   write_cells(run, {CellKind::rnn});
   const ClippingLogs logs = clipping_logs(run);
   Metrics metrics{{"rho", cfg.rho}, {"lr", cfg.lr}, {"steps", cfg.steps}, {"seeds", int64_t(ctx.seeds.size())}};
-  ClippingRuns runs;
+  std::vector<experiments::Unit> units;
   for (double theta : thetas)
     for (uint64_t seed : ctx.seeds) {
       ClippingConfig c = cfg;
       c.seed = seed;
-      runs[theta].push_back(train_clipping(ctx, store, theta, c));
+      units.push_back(clipping_training(theta, c));
+    }
+  const std::vector<nn::Checkpoint> done = experiments::train_units(store, units, {.on_trained = ctx.hooks.on_train});
+  ClippingRuns runs;
+  auto next = done.begin();
+  for (double theta : thetas)
+    for (uint64_t seed : ctx.seeds) {
+      runs[theta].push_back(clipping_from_unit(*next++));
       log_clipping(logs, metrics, runs[theta].back(), seed);
     }
   plot_clipping(run, cfg);

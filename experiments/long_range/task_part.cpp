@@ -1,12 +1,9 @@
-// One task of long_range: every (cell, T, seed) run, trained in parallel or read back as a unit with
-// --resume, then logged (curves, summary, timing, cells), plotted, saved and judged (verdicts.cpp).
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
-#include <algorithm>
+// One task of long_range: every (cell, T, seed) run, trained in parallel (and across MPI ranks) or
+// read back as a unit with --resume, then logged (curves, summary, timing, cells), plotted, saved and judged
+// (verdicts.cpp).
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,60 +25,50 @@ std::string unit_key(const TrainConfig& c) {
   return std::string(task_name(c.task)) + "_" + series(c.cell, c.T, c.seed);
 }
 
-// The shared progress line of the runs being trained: every run's share is its budget.
+// The shared progress line of the runs this rank trains: every run's share is its budget.
 struct SharedProgress {
-  experiments::Progress line;
+  std::unique_ptr<experiments::Progress> line;  // made when this rank knows its runs
   std::mutex mutex;
   int64_t done = 0;
 };
 
-// Trains one run, reporting its evaluations to the shared progress line.
-Timed train_one(TrainConfig c, SharedProgress& progress) {
+// Trains one run, reporting its evaluations to the shared progress line; returns its unit.
+nn::Checkpoint train_one(TrainConfig c, SharedProgress& progress) {
   int64_t last = 0;
   c.on_eval = [&](int64_t seen, double loss) {
     std::lock_guard<std::mutex> lock(progress.mutex);
     progress.done += seen - last;
-    if (seen > last) progress.line.update(progress.done, loss, seen - last);
+    if (seen > last) progress.line->update(progress.done, loss, seen - last);
     last = seen;
   };
   const auto start = std::chrono::steady_clock::now();
-  Timed t{train(c), 0};
-  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const TrainResult r = train(c);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard<std::mutex> lock(progress.mutex);
   progress.done += c.budget - last;  // an early stop finishes its share of the total
-  return t;
+  return train_unit(r, seconds);
 }
 
-// Runs every config not yet in the store, longest T first (the slowest runs start first), two or
-// more at a time when threads allow, saving each as a unit as it finishes. Each run is a single
-// task whose nested kernel loops are isolated, so a waiting thread never picks up another run
-// (thread-local scratch and the no-grad flag stay its own). Results come back in the order of
-// `configs`, whatever the scheduling.
+// Every config as a unit of work (sweep.h), its cost budget × T × the cell's weight blocks × hidden²:
+// the ones not yet in the store are divided across the ranks, and each rank trains its share two or
+// more at a time when threads allow, longest first. Results come back in the order of `configs`,
+// whatever the scheduling, each read from its unit.
 std::vector<Timed> train_all(const std::vector<TrainConfig>& configs, const experiments::UnitStore& store,
                              const std::string& what, const Hooks& hooks) {
+  SharedProgress progress;
+  std::vector<experiments::Unit> units;
+  for (const TrainConfig& c : configs)
+    units.push_back({unit_key(c), double(c.budget * c.T) * experiments::cell_cost(c.cell) * double(c.hidden * c.hidden),
+                     [c, &progress] { return train_one(c, progress); }});
+  const auto start = [&](const std::vector<size_t>& mine) {
+    progress.line =
+        std::make_unique<experiments::Progress>(what, configs.empty() ? 0 : configs[0].budget * int64_t(mine.size()));
+  };
+  const std::vector<nn::Checkpoint> done =
+      experiments::train_units(store, units, {.parallel = true, .on_start = start, .on_trained = hooks.on_train});
+  if (progress.done > 0) progress.line->finish();  // nothing to report when this rank trained nothing
   std::vector<Timed> out(configs.size());
-  std::vector<size_t> order;  // the configs to train
-  for (size_t i = 0; i < configs.size(); ++i)
-    if (auto unit = store.find(unit_key(configs[i]))) out[i].result = result_from_unit(*unit, &out[i].seconds);
-    else order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return configs[a].T > configs[b].T; });
-  SharedProgress progress{
-      experiments::Progress(what, configs.empty() ? 0 : configs[0].budget * int64_t(order.size())), {}, 0};
-  // simple_partitioner: one task per run, so idle threads steal single runs.
-  tbb::parallel_for(
-      tbb::blocked_range<size_t>(0, order.size(), 1),
-      [&](const tbb::blocked_range<size_t>& range) {
-        for (size_t k = range.begin(); k != range.end(); ++k)
-          tbb::this_task_arena::isolate([&] {
-            const size_t i = order[k];
-            out[i] = train_one(configs[i], progress);
-            store.save(unit_key(configs[i]), train_unit(out[i].result, out[i].seconds));
-            std::lock_guard<std::mutex> lock(progress.mutex);
-            if (hooks.on_train) hooks.on_train(unit_key(configs[i]));
-          });
-      },
-      tbb::simple_partitioner());
-  if (!order.empty()) progress.line.finish();  // nothing to report when every run was read back
+  for (size_t i = 0; i < configs.size(); ++i) out[i].result = result_from_unit(done[i], &out[i].seconds);
   return out;
 }
 
