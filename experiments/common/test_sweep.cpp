@@ -75,7 +75,7 @@ TEST_CASE("train_units on one rank: trains in the given order, resumes the rest,
   CHECK(done[1].tensors.at("value").to_vector() == std::vector<double>{1.0});
 }
 
-TEST_CASE("train_units: a failing unit is an error as it is; one rank runs any configuration", "[experiments]") {
+TEST_CASE("train_units: a failing unit is an error as it is, and one rank runs any configuration", "[experiments]") {
   TempDir tmp("expc-sweep-err");
   const experiments::Program p = program_of({"--out", tmp.path.string()});
   experiments::Run run(p, "r");
