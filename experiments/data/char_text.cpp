@@ -1,6 +1,7 @@
 // Character-level language-model data: any UTF-8 text decoded straight to ids (no string per
 // character), Moby Dick with its documented counts, and the summary that says what was understood.
 #include <cmath>
+#include <set>
 #include <unordered_map>
 
 #include "experiments/data/text.h"
@@ -13,7 +14,6 @@ namespace {
 
 constexpr int64_t kMobyDickCharacters = 1190317;
 constexpr int64_t kMobyDickDistinct = 83;
-constexpr char32_t kCodePoints = 0x110000;
 
 // Code points in valid UTF-8: the bytes that are not continuation bytes.
 int64_t count_code_points(std::string_view text) {
@@ -59,16 +59,15 @@ CharCorpus make_char_corpus(std::string_view text, const fs::path& file, double 
   const auto n_train = static_cast<int64_t>(std::floor(static_cast<double>(n) * train_fraction));
   if (n_train < 2 || n - n_train < 2)
     fail(file, "too short for a language model (" + std::to_string(n) + " characters)");
-  std::vector<bool> in_train(kCodePoints, false), in_val(kCodePoints, false);
-  for_each_code_point(text, [&](int64_t i, char32_t cp) { (i < n_train ? in_train : in_val)[cp] = true; });
+  std::set<char32_t> in_train, in_val;  // a text has few distinct code points: sets, not a 0x110000 table
+  for_each_code_point(text, [&](int64_t i, char32_t cp) { (i < n_train ? in_train : in_val).insert(cp); });
   CharCorpus c;
   c.characters = n;
   c.source = file.string();
   std::unordered_map<char32_t, int64_t> ids;
-  for (char32_t cp = 0; cp < kCodePoints; ++cp) {
-    if (in_train[cp]) ids[cp] = c.vocab.add(encode_utf8(cp));
-    c.distinct += in_train[cp] || in_val[cp];
-  }
+  for (char32_t cp : in_train) ids[cp] = c.vocab.add(encode_utf8(cp));  // code-point order
+  in_val.insert(in_train.begin(), in_train.end());
+  c.distinct = static_cast<int64_t>(in_val.size());
   c.train.reserve(static_cast<size_t>(n_train));
   c.val.reserve(static_cast<size_t>(n - n_train));
   for_each_code_point(text, [&](int64_t i, char32_t cp) {

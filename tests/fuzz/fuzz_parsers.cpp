@@ -19,7 +19,6 @@
 
 #include "experiments/common/experiment.h"
 #include "experiments/data/data.h"
-#include "experiments/report/report.h"
 #include "nn/checkpoint.h"
 #include "nn/safetensors.h"
 
@@ -40,9 +39,9 @@ std::string scratch_file(std::string_view bytes, const char* suffix) {
 void parse_config(std::string_view bytes) {
   const std::string path = scratch_file(bytes, ".ini");
   experiments::Program program("fuzz", "config-file fuzzing");
-  program.options().add_options()("steps", experiments::po::value<int64_t>()->default_value(5), "steps")  //
-      ("lr", experiments::po::value<double>()->default_value(0.1), "lr")                                  //
-      ("cells", experiments::po::value<std::string>()->default_value("lstm"), "cells");
+  program.option<int64_t>("steps", 5, 2, "steps");
+  program.option<double>("lr", 0.1, "lr");
+  program.option<std::string>("cells", "lstm", "cells");
   std::vector<std::string> args = {"fuzz", "--config", path, "--threads", "1"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
