@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bad_input.h"
 #include "nn/cells.h"
 #include "nn/checkpoint.h"
 #include "nn/layers.h"
@@ -25,42 +26,15 @@
 #include "temp_dir.h"
 
 using namespace seqgrad;
+using seqgrad::testing::Action;
+using seqgrad::testing::Case;
+using seqgrad::testing::require_errors;
 using seqgrad::testing::TempDir;
-using Action = std::function<void()>;
 
 namespace {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// One bad input: what it is, what to do with it, and what the error must say (the file or option
-// AND the problem).
-struct Case {
-  std::string label;
-  Action action;
-  std::vector<std::string> says;
-};
-
-// The message of the exception `action` throws; "" when it throws none.
-std::string error_of(const Action& action) {
-  try {
-    action();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-// Every case throws a message of one line that contains all of its `says`.
-void require_errors(const std::vector<Case>& cases) {
-  for (const Case& c : cases) {
-    const std::string message = error_of(c.action);
-    INFO(c.label << " -> " << (message.empty() ? "<no error>" : message));
-    CHECK_FALSE(message.empty());
-    CHECK(message.find('\n') == std::string::npos);
-    for (const std::string& s : c.says) CHECK(message.find(s) != std::string::npos);
-  }
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
