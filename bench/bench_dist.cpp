@@ -3,8 +3,10 @@
 // 1 rank × 2 micro-batches and 2 ranks × 1 do the same arithmetic. Times both combines (ordered
 // chain and MPI_Allreduce) and prints the bytes each step communicates. Not part of the test suite.
 //
-//   mpirun -np 1 ./build/bench/seqgrad_bench_dist --threads 2
-//   mpirun -np 2 ./build/bench/seqgrad_bench_dist --threads 1     # 2 ranks on 2 cores
+//   mpirun --bind-to none -np 1 ./build/bench/seqgrad_bench_dist --threads 2
+//   mpirun --bind-to none -np 2 ./build/bench/seqgrad_bench_dist --threads 1     # 2 ranks on 2 cores
+// (Open MPI binds each of up to 2 ranks to one core by default: without --bind-to none a 1-rank run's
+// second thread shares its core and the 1-rank time is the 1-thread time.)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -91,7 +93,9 @@ int main(int argc, char** argv) {
     for (dist::Combine combine : {dist::Combine::ordered, dist::Combine::allreduce}) {
       int64_t g = 0;
       const double t = median_step_seconds(world, combine, s, &g);
-      const int64_t r = world.size(), wire = 2 * (r - 1) * g;  // total over all ranks, per step
+      // Bytes sent per step, summed over ranks: ordered = all-to-all of m segments + allgather; allreduce = ring.
+      const int64_t r = world.size(), m = kMicroBatches / r;
+      const int64_t wire = combine == dist::Combine::ordered ? (m + 1) * (r - 1) * g : 2 * (r - 1) * g;
       if (world.is_root())
         std::printf(
             "LSTM B%lld T%lld I%lld H%lld  ranks %lld x %lld threads  combine %-9s  step %.2f ms (median of %lld)"

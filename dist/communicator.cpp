@@ -19,6 +19,26 @@ int count_of(size_t n, const char* where) {
   return int(n);
 }
 
+// One int count per rank (the sizes must be one per rank), and their prefix sums as displacements.
+std::vector<int> counts_of(std::span<const size_t> sizes, int ranks, const char* where) {
+  if (sizes.size() != size_t(ranks))
+    throw std::invalid_argument(std::string(where) + ": " + std::to_string(sizes.size()) + " block sizes for " +
+                                std::to_string(ranks) + " ranks");
+  std::vector<int> counts;
+  size_t total = 0;
+  for (size_t n : sizes) {
+    counts.push_back(count_of(n, where));
+    total += n;
+  }
+  count_of(total, where);  // the displacements are ints too
+  return counts;
+}
+std::vector<int> offsets_of(const std::vector<int>& counts) {
+  std::vector<int> offsets(counts.size(), 0);
+  for (size_t r = 1; r < counts.size(); ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+  return offsets;
+}
+
 void check(int code, const char* where) {
   if (code != MPI_SUCCESS) throw std::runtime_error(std::string(where) + ": MPI error " + std::to_string(code));
 }
@@ -74,15 +94,27 @@ void Communicator::broadcast(std::span<std::byte> bytes, int root) const {
         "Communicator::broadcast");
 }
 
-void Communicator::send(std::span<const std::byte> bytes, int dest) const {
-  check(MPI_Send(bytes.data(), count_of(bytes.size(), "Communicator::send"), MPI_BYTE, dest, 0, MPI_Comm(comm_)),
-        "Communicator::send");
+void Communicator::all_to_all(std::span<const std::byte> send, std::span<const size_t> send_sizes,
+                              std::span<std::byte> recv, std::span<const size_t> recv_sizes) const {
+  const char* where = "Communicator::all_to_all";
+  const std::vector<int> send_counts = counts_of(send_sizes, size(), where), send_offsets = offsets_of(send_counts),
+                         recv_counts = counts_of(recv_sizes, size(), where), recv_offsets = offsets_of(recv_counts);
+  if (size_t(send_offsets.back() + send_counts.back()) > send.size() ||
+      size_t(recv_offsets.back() + recv_counts.back()) > recv.size())
+    throw std::length_error(std::string(where) + ": the block sizes exceed the buffers");
+  check(MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), MPI_BYTE, recv.data(), recv_counts.data(),
+                      recv_offsets.data(), MPI_BYTE, MPI_Comm(comm_)),
+        where);
 }
 
-void Communicator::recv(std::span<std::byte> bytes, int source) const {
-  check(MPI_Recv(bytes.data(), count_of(bytes.size(), "Communicator::recv"), MPI_BYTE, source, 0, MPI_Comm(comm_),
-                 MPI_STATUS_IGNORE),
-        "Communicator::recv");
+void Communicator::allgather_blocks(std::span<std::byte> bytes, std::span<const size_t> block_sizes) const {
+  const char* where = "Communicator::allgather_blocks";
+  const std::vector<int> counts = counts_of(block_sizes, size(), where), offsets = offsets_of(counts);
+  if (size_t(offsets.back() + counts.back()) > bytes.size())
+    throw std::length_error(std::string(where) + ": the block sizes exceed the buffer");
+  check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, bytes.data(), counts.data(), offsets.data(), MPI_BYTE,
+                       MPI_Comm(comm_)),
+        where);
 }
 
 void Communicator::allreduce_sum(std::span<float> values) const {

@@ -39,10 +39,16 @@ class Communicator {
   std::vector<uint64_t> allgather(std::span<const uint64_t> mine) const;
   bool any(bool flag) const;  // true on every rank when it is true on some rank
 
-  // Raw bytes: root's `bytes` into everyone's; point to point (blocking).
+  // Raw bytes: root's `bytes` into everyone's.
   void broadcast(std::span<std::byte> bytes, int root) const;
-  void send(std::span<const std::byte> bytes, int dest) const;
-  void recv(std::span<std::byte> bytes, int source) const;
+  // Raw bytes, personalised (MPI_Alltoallv): `send` holds consecutive blocks for ranks 0, 1, …
+  // (send_sizes[r] bytes for rank r); `recv` receives consecutive blocks from ranks 0, 1, …
+  // (recv_sizes[r] bytes from rank r).
+  void all_to_all(std::span<const std::byte> send, std::span<const size_t> send_sizes, std::span<std::byte> recv,
+                  std::span<const size_t> recv_sizes) const;
+  // In place (MPI_Allgatherv): `bytes` is consecutive blocks of block_sizes[r] bytes; rank r's own
+  // block is sent and every other block is overwritten with its owner's.
+  void allgather_blocks(std::span<std::byte> bytes, std::span<const size_t> block_sizes) const;
   // Elementwise sum over ranks, in place (MPI_Allreduce; the summation order is MPI's choice).
   void allreduce_sum(std::span<float> values) const;
   void allreduce_sum(std::span<double> values) const;

@@ -1,5 +1,5 @@
-// Data-parallel training (see data_parallel.h): flat gradients per micro-batch, the ordered chain
-// or MPI_Allreduce to combine them, digests and configuration checks across ranks.
+// Data-parallel training (see data_parallel.h): flat gradients per micro-batch, the ordered
+// reduce-scatter or MPI_Allreduce to combine them, digests and configuration checks across ranks.
 #include "dist/data_parallel.h"
 
 #include <cstdio>
@@ -55,16 +55,32 @@ void flatten_grads(const optim::NamedParameters& params, Tensor& flat) {
   }
 }
 
-// acc += g, elementwise in T.
+// acc[0, n) += g[0, n), elementwise in T.
 template <typename T>
-void add_into(Tensor& acc, const Tensor& g) {
-  T* a = acc.data<T>();
-  const T* b = g.data<T>();
-  for (int64_t i = 0, n = acc.numel(); i < n; ++i) a[i] += b[i];
+void add_into(std::byte* acc, const std::byte* g, int64_t n) {
+  T* a = reinterpret_cast<T*>(acc);
+  const T* b = reinterpret_cast<const T*>(g);
+  for (int64_t i = 0; i < n; ++i) a[i] += b[i];
 }
-void add_into(Tensor& acc, const Tensor& g) {
-  if (acc.dtype() == DType::f32) add_into<float>(acc, g);
-  else add_into<double>(acc, g);
+void add_into(DType dtype, std::byte* acc, const std::byte* g, int64_t n) {
+  if (dtype == DType::f32) add_into<float>(acc, g, n);
+  else add_into<double>(acc, g, n);
+}
+
+// The fold of `count` consecutive pieces of n elements each onto zeros: acc = ((0 + p_0) + p_1) + …
+void fold(DType dtype, std::byte* acc, const std::byte* pieces, int64_t count, int64_t n) {
+  const size_t bytes = size_t(n) * dtype_size(dtype);
+  std::memset(acc, 0, bytes);
+  for (int64_t i = 0; i < count; ++i) add_into(dtype, acc, pieces + size_t(i) * bytes, n);
+}
+
+// Rank j's segment of a flat gradient of n elements, for R ranks: elements [n·j/R, n·(j+1)/R).
+struct Segment {
+  int64_t begin, size;
+};
+Segment segment(int64_t n, int ranks, int j) {
+  const int64_t begin = n * j / ranks, end = n * (j + 1) / ranks;
+  return {begin, end - begin};
 }
 
 // Every parameter's gradient = its slice of total / n, in T.
@@ -150,8 +166,13 @@ DataParallel::DataParallel(Communicator& comm, nn::Module& model, optim::Optimiz
   check_same_configuration();  // collective: every rank throws the same error
   const DType dtype = common_dtype(params_);
   const int64_t p = model_.num_parameters();
-  for (int64_t j = 0; j < options_.micro_batches; ++j) grads_.push_back(Tensor::zeros({p}, dtype));
+  const int64_t m = options_.micro_batches, largest_segment = (p + comm_.size() - 1) / comm_.size();
+  for (int64_t j = 0; j < m; ++j) grads_.push_back(Tensor::zeros({p}, dtype));
   total_ = Tensor::zeros({p}, dtype);
+  if (options_.combine == Combine::ordered) {
+    outgoing_ = Tensor::zeros({m * p}, dtype);
+    incoming_ = Tensor::zeros({m * comm_.size() * largest_segment}, dtype);
+  }
   broadcast_parameters();
 }
 
@@ -198,18 +219,37 @@ double DataParallel::step(const MicroBatch& micro_batch) {
 }
 
 void DataParallel::combine() {
-  const int rank = comm_.rank(), size = comm_.size();
+  if (options_.combine == Combine::ordered) return combine_ordered();
   total_.fill(0.0);
-  if (options_.combine == Combine::ordered && rank > 0) comm_.recv(bytes_of(total_), rank - 1);
-  for (const Tensor& g : grads_) add_into(total_, g);
-  if (options_.combine == Combine::ordered) {
-    if (rank + 1 < size) comm_.send(bytes_of(total_), rank + 1);
-    comm_.broadcast(bytes_of(total_), size - 1);
-  } else if (total_.dtype() == DType::f32) {
-    comm_.allreduce_sum(std::span<float>(total_.data<float>(), size_t(total_.numel())));
-  } else {
-    comm_.allreduce_sum(std::span<double>(total_.data<double>(), size_t(total_.numel())));
+  for (const Tensor& g : grads_) add_into(total_.dtype(), bytes_of(total_).data(), bytes_of(g).data(), total_.numel());
+  if (total_.dtype() == DType::f32) comm_.allreduce_sum(std::span<float>(total_.data<float>(), size_t(total_.numel())));
+  else comm_.allreduce_sum(std::span<double>(total_.data<double>(), size_t(total_.numel())));
+}
+
+// Rank j owns segment j: every rank sends it its m micro-batch gradients' segment j (one
+// all-to-all); rank j receives them in rank order, which is global micro-batch order, and folds
+// them; one allgather gives every rank every folded segment.
+void DataParallel::combine_ordered() {
+  const int ranks = comm_.size();
+  const int64_t n = total_.numel(), m = options_.micro_batches;
+  const size_t element = dtype_size(total_.dtype());
+  std::vector<size_t> outgoing_sizes, segment_sizes;
+  std::byte* out = bytes_of(outgoing_).data();
+  for (int j = 0; j < ranks; ++j) {  // outgoing_: for rank 0, 1, …: segment j of my g_0 … g_{m−1}
+    const Segment s = segment(n, ranks, j);
+    for (const Tensor& g : grads_) {
+      std::memcpy(out, bytes_of(g).data() + size_t(s.begin) * element, size_t(s.size) * element);
+      out += size_t(s.size) * element;
+    }
+    outgoing_sizes.push_back(size_t(m * s.size) * element);
+    segment_sizes.push_back(size_t(s.size) * element);
   }
+  const Segment mine = segment(n, ranks, comm_.rank());
+  const std::vector<size_t> incoming_sizes(size_t(ranks), size_t(m * mine.size) * element);
+  comm_.all_to_all(bytes_of(outgoing_), outgoing_sizes, bytes_of(incoming_), incoming_sizes);
+  fold(total_.dtype(), bytes_of(total_).data() + size_t(mine.begin) * element, bytes_of(incoming_).data(),
+       global_micro_batches(), mine.size);
+  comm_.allgather_blocks(bytes_of(total_), segment_sizes);
 }
 
 double DataParallel::mean_loss(const std::vector<double>& mine) const {

@@ -22,21 +22,23 @@
 // reported loss is the same fold of the micro-batch losses (in double), / N. Clipping (by global L2
 // norm, optim::clip_grad_norm) is applied to G, then optimizer.step().
 //
-// Combine::ordered computes G exactly by a chain: rank 0 folds its micro-batches onto zeros and
-// sends the partial sum to rank 1, which folds its own onto it and passes it on; the last rank
-// broadcasts G. Combine::allreduce folds locally and sums the ranks' partial sums with MPI_Allreduce:
-// the ranks still agree (every rank gets MPI's one result; the digest check watches it), but the
-// bits depend on R and on MPI's reduction order, so they differ from single-process accumulation.
+// Combine::ordered computes G exactly, as a reduce-scatter whose order is fixed: the flat gradient
+// is cut into R segments and rank j owns segment j. One all-to-all sends rank j segment j of every
+// micro-batch gradient; they arrive in rank order, which is global micro-batch order, so rank j
+// computes the fold above for its segment; one allgather gives every rank all of G.
+// Combine::allreduce folds locally and sums the ranks' partial sums with MPI_Allreduce: the ranks
+// still agree (every rank gets MPI's one result; the digest check watches it), but the bits depend
+// on R and on MPI's reduction order, so they differ from single-process accumulation.
 //
-// COST per step, G = gradient bytes (4 × #parameters in f32), R ranks, latency α, bandwidth β:
-//   ordered:   R − 1 sequential hops of G, then a broadcast of G (⌈log2 R⌉ rounds):
-//              time ≈ (R − 1 + ⌈log2 R⌉)·(α + G/β); bytes on the wire 2(R − 1)·G
-//   allreduce: recursive doubling (small G) ≈ ⌈log2 R⌉·(α + G/β); ring (large G) ≈ 2(R − 1)·α + 2G/β;
-//              bytes on the wire 2(R − 1)·G for the ring
-// The bytes are the same; the chain's hops are sequential. At R = 2 the ordered combine is two
-// one-way messages against one exchange (about 2× the allreduce's time), and beyond that it grows
-// linearly with R while the ring allreduce stays near 2G/β. The ordered mode also keeps each rank's m
-// micro-batch gradients until its turn (m·G of memory). Both allgather the losses (8·m bytes per rank).
+// COST per step, G = gradient bytes (4 × #parameters in f32), R ranks, latency α, bandwidth β
+// (full-duplex links, a switched network):
+//   ordered:   each rank sends and receives m·G·(R − 1)/R (all-to-all), then G·(R − 1)/R (allgather):
+//              time ≈ 2(R − 1)·α + (m + 1)·G·(R − 1)/(R·β)
+//   allreduce: ring ≈ 2(R − 1)·α + 2·G·(R − 1)/(R·β) (recursive doubling for small G: ⌈log2 R⌉·(α + G/β))
+// With one micro-batch per rank (m = 1) the exact order costs what a ring allreduce costs; with m
+// micro-batches per rank it sends each one's segments, (m + 1)/2 times the allreduce's bytes. Memory:
+// the m flat gradients, twice more for the all-to-all's buffers (3m·G + G in all; allreduce m·G + G).
+// Both also allgather the losses (8·m bytes per rank).
 #pragma once
 
 #include <cstdint>
@@ -102,7 +104,8 @@ class DataParallel {
   std::string describe() const;  // one line per setting and parameter, compared across ranks
   void check_same_configuration() const;
   void broadcast_parameters();
-  void combine();  // grads_ -> total_ (the fold, not yet divided by N)
+  void combine();          // grads_ -> total_ (the fold, not yet divided by N)
+  void combine_ordered();  // the same by the fixed-order reduce-scatter (see the file comment)
   double mean_loss(const std::vector<double>& mine) const;
 
   Communicator& comm_;
@@ -112,6 +115,7 @@ class DataParallel {
   optim::NamedParameters params_;
   std::vector<Tensor> grads_;  // m flat gradients (P), one per local micro-batch
   Tensor total_;               // (P): the fold over all N micro-batches
+  Tensor outgoing_, incoming_;  // ordered: (m·P) my segments by destination, (N·⌈P/R⌉) my segment's pieces
   optim::ClipStats clip_stats_;
 };
 

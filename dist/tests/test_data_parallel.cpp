@@ -1,4 +1,4 @@
-// Data-parallel training under `mpirun -np 2`: bitwise equality with single-process gradient
+// Data-parallel training under `mpirun -np 2` (and the bitwise test also at 3): bitwise equality with single-process gradient
 // accumulation written out by hand, identical parameters on every rank (and the digest error
 // naming the first diverging parameter), the allreduce mode, mismatched configurations giving the
 // same clear error on every rank, and checkpoints written by rank 0 resumed at another rank count.
@@ -102,20 +102,21 @@ std::string shared_temp_dir(dist::Communicator& world, const std::string& tag) {
 
 }  // namespace
 
-TEST_CASE("2 ranks x m micro-batches equal 1 process accumulating 2m, bit for bit", "[dist][bitwise]") {
+TEST_CASE("R ranks x m micro-batches equal 1 process accumulating R·m, bit for bit", "[dist][bitwise]") {
   dist::Communicator world;
-  REQUIRE(world.size() == 2);
+  const int64_t ranks = world.size();
+  REQUIRE(ranks >= 2);  // run at 2 and at 3 ranks (segments of unequal size)
   for (int64_t m : {1, 2}) {
     CAPTURE(m);
     Trainer dp_trainer, reference, single, initial;
     dist::DataParallel dp(world, dp_trainer.model, dp_trainer.adam,
                           {.micro_batches = m, .max_grad_norm = 0.05, .digest_every = 1});
     dist::Communicator self = dist::Communicator::self();
-    dist::DataParallel one(self, single.model, single.adam, {.micro_batches = 2 * m, .max_grad_norm = 0.05});
+    dist::DataParallel one(self, single.model, single.adam, {.micro_batches = ranks * m, .max_grad_norm = 0.05});
     for (int64_t s = 0; s < kSteps; ++s) {
       dp.step(dp_trainer.fn());
       one.step(single.fn());
-      reference_step(reference, 2 * m, 0.05);
+      reference_step(reference, ranks * m, 0.05);
     }
     CHECK(dp.clip_stats().clipped > 0);  // clipping of the combined gradient was exercised
     CHECK(max_abs_difference(dp_trainer.model, initial.model) > 1e-3);  // and training moved the parameters
