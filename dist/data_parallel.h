@@ -113,8 +113,8 @@ class DataParallel {
   optim::Optimizer& optimizer_;
   DataParallelOptions options_;
   optim::NamedParameters params_;
-  std::vector<Tensor> grads_;  // m flat gradients (P), one per local micro-batch
-  Tensor total_;               // (P): the fold over all N micro-batches
+  std::vector<Tensor> grads_;   // m flat gradients (P), one per local micro-batch
+  Tensor total_;                // (P): the fold over all N micro-batches
   Tensor outgoing_, incoming_;  // ordered: (m·P) my segments by destination, (N·⌈P/R⌉) my segment's pieces
   optim::ClipStats clip_stats_;
 };

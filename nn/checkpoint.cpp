@@ -292,6 +292,25 @@ void put_module(Checkpoint& ckpt, Module& module, const std::string& prefix) {
 }
 
 void get_module(const Checkpoint& ckpt, Module& module, const std::string& prefix) {
+  load_parameters(ckpt.tensors, module, prefix, OnDTypeMismatch::error, "get_module");
+}
+
+namespace {
+
+// Why an unexpected tensor may be there, when we can tell.
+std::string hint_for_unexpected(const std::string& key) {
+  const std::string hn = ".bias_hn";
+  if (key.size() >= hn.size() && key.compare(key.size() - hn.size(), hn.size(), hn) == 0)
+    return "; bias_hn belongs to the reset-after GRU (PyTorch's nn.GRU): build the Gru with GruForm::reset_after "
+           "to load it";
+  return "";
+}
+
+}  // namespace
+
+void load_parameters(const std::map<std::string, Tensor>& tensors, Module& module, const std::string& prefix,
+                     OnDTypeMismatch dtypes, const char* caller) {
+  const std::string op = caller;
   auto params = module.named_parameters();
   std::vector<std::pair<Parameter*, const Tensor*>> plan;
   std::set<std::string> expected;
@@ -299,20 +318,21 @@ void get_module(const Checkpoint& ckpt, Module& module, const std::string& prefi
   for (auto& [name, p] : params) {
     const std::string key = prefix + name;
     expected.insert(key);
-    auto it = ckpt.tensors.find(key);
-    if (it == ckpt.tensors.end())
-      throw std::invalid_argument("get_module: no tensor '" + key + "' for parameter '" + name + "'");
+    auto it = tensors.find(key);
+    if (it == tensors.end()) throw std::invalid_argument(op + ": no tensor '" + key + "' for parameter '" + name + "'");
     const Tensor& t = it->second;
-    if (!t.defined()) throw std::invalid_argument("get_module: tensor '" + key + "' is undefined");
-    if (!(t.shape() == p->value.shape()) || t.dtype() != p->value.dtype())
-      throw std::invalid_argument("get_module: tensor '" + key + "' is " + t.describe() + " but the parameter is " +
+    if (!t.defined()) throw std::invalid_argument(op + ": tensor '" + key + "' is undefined");
+    const bool dtype_ok = t.dtype() == p->value.dtype() || dtypes == OnDTypeMismatch::cast;
+    if (!(t.shape() == p->value.shape()) || !dtype_ok)
+      throw std::invalid_argument(op + ": tensor '" + key + "' is " + t.describe() + " but the parameter is " +
                                   p->value.describe());
     plan.emplace_back(p, &t);
   }
-  for (const auto& [key, _] : ckpt.tensors)
+  for (const auto& [key, _] : tensors)
     if (key.compare(0, prefix.size(), prefix) == 0 && !expected.count(key))
-      throw std::invalid_argument("get_module: unexpected tensor '" + key + "' (no such parameter in the module)");
-  for (auto& [p, t] : plan) p->value.copy_from(*t);
+      throw std::invalid_argument(op + ": unexpected tensor '" + key + "' (no such parameter in the module)" +
+                                  hint_for_unexpected(key));
+  for (auto& [p, t] : plan) p->value.copy_from(t->dtype() == p->value.dtype() ? *t : t->to(p->value.dtype()));
 }
 
 namespace {

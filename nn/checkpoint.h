@@ -45,6 +45,14 @@ void put_module(Checkpoint& ckpt, Module& module, const std::string& prefix = "p
 // dtype mismatch throws, naming it, before any parameter is modified.
 void get_module(const Checkpoint& ckpt, Module& module, const std::string& prefix = "param/");
 
+// What loading does with a tensor whose dtype differs from its parameter's.
+enum class OnDTypeMismatch { error, cast };
+// The loader behind get_module and load_module_tensors: every parameter from "<prefix><name>" in
+// `tensors`, all-or-nothing (names and shapes are checked before any parameter changes); `caller`
+// is the public function named in its errors.
+void load_parameters(const std::map<std::string, Tensor>& tensors, Module& module, const std::string& prefix,
+                     OnDTypeMismatch dtypes, const char* caller);
+
 // Rng state as a text value, bit-exact.
 void put_rng(Checkpoint& ckpt, const std::string& name, const Rng& rng);
 void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng);

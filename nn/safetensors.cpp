@@ -276,16 +276,21 @@ std::map<std::string, Tensor> module_tensors(Module& module) {
   return out;
 }
 
+std::map<std::string, Tensor> module_grads(Module& module) {
+  std::map<std::string, Tensor> out;
+  for (auto& [name, p] : module.named_parameters())
+    out[name] = p->grad.defined() ? p->grad : Tensor::zeros(p->value.shape(), p->value.dtype());
+  return out;
+}
+
 void load_module_tensors(Module& module, const std::map<std::string, Tensor>& tensors) {
-  Checkpoint ckpt;
-  ckpt.tensors = tensors;
-  get_module(ckpt, module, "");
+  load_parameters(tensors, module, "", OnDTypeMismatch::cast, "load_module_tensors");
 }
 
 void load_module_safetensors(const std::string& path, Module& module) {
   std::map<std::string, Tensor> tensors = read_safetensors(path);
   try {
-    load_module_tensors(module, tensors);
+    load_parameters(tensors, module, "", OnDTypeMismatch::cast, "load_module_safetensors");
   } catch (const std::invalid_argument& e) {
     fail(path, e.what());
   }
@@ -381,14 +386,16 @@ void validate_layers(const std::map<LayerKey, LayerTensors>& layers, TorchRnn ki
   }
 }
 
-// out[begin, begin + n) = a[a0, a0 + n) (+ b[b0, b0 + n) when b is defined); all same dtype.
+// out[begin, begin + n) = a[a0, a0 + n) (+ b[b0, b0 + n) when b is defined); all same dtype. The
+// sum is taken in double and rounded once (for f32 the same bits as a float sum: double has more
+// than 2·24 + 2 bits, so the double rounding is innocuous).
 void copy_sum(Tensor& out, int64_t begin, const Tensor& a, int64_t a0, const Tensor* b, int64_t b0, int64_t n) {
   dispatch(out.dtype(), [&](auto zero) {
     using T = decltype(zero);
     T* o = out.data<T>() + begin;
     const T* x = a.data<T>() + a0;
     const T* y = b ? b->data<T>() + b0 : nullptr;
-    for (int64_t i = 0; i < n; ++i) o[i] = y ? T(x[i] + y[i]) : x[i];
+    for (int64_t i = 0; i < n; ++i) o[i] = y ? T(double(x[i]) + double(y[i])) : x[i];
   });
 }
 
@@ -445,6 +452,21 @@ std::map<std::string, Tensor> to_pytorch_rnn(const std::map<std::string, Tensor>
     Tensor bhh = Tensor::zeros(Shape{G * H}, l.bias.dtype());
     if (kind == TorchRnn::gru) copy_sum(bhh, 2 * H, l.bias_hn, 0, nullptr, 0, H);
     out[prefix + "bias_hh" + sfx] = bhh;
+  }
+  return out;
+}
+
+std::map<std::string, Tensor> to_pytorch_rnn_grads(const std::map<std::string, Tensor>& grads, TorchRnn kind,
+                                                   const std::string& prefix) {
+  std::map<std::string, Tensor> out = to_pytorch_rnn(grads, kind, prefix);
+  // PyTorch adds b_ih and b_hh where we have one bias: both get its gradient (for the GRU only in r
+  // and z; b_hh's n part is our bias_hn, which to_pytorch_rnn already put there).
+  for (auto& [name, bias_hh] : out) {
+    const size_t at = name.find("bias_hh_", prefix.size());
+    if (name.compare(0, prefix.size(), prefix) != 0 || at != prefix.size()) continue;
+    const Tensor& bias_ih = out.at(prefix + "bias_ih_" + name.substr(at + 8));
+    const int64_t shared = kind == TorchRnn::gru ? bias_hh.numel() / 3 * 2 : bias_hh.numel();
+    copy_sum(bias_hh, 0, bias_ih, 0, nullptr, 0, shared);
   }
   return out;
 }
@@ -536,10 +558,14 @@ LayerTensors layer_from_torch(TorchLayer& r, const LayerKey& key, TorchRnn kind,
 }  // namespace
 
 std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tensor>& state_dict, TorchRnn kind,
-                                               const std::string& prefix) {
+                                               const std::string& prefix, std::optional<DType> dtype) {
   const char* op = "from_pytorch_rnn";
   std::map<std::string, Tensor> out;
   std::map<LayerKey, TorchLayer> raw = torch_layers(state_dict, prefix, out, op);
+  if (dtype)
+    for (auto& [key, r] : raw)
+      for (Tensor* t : {&r.w_ih, &r.w_hh, &r.b_ih, &r.b_hh})
+        if (t->defined() && t->dtype() != *dtype) *t = t->to(*dtype);
   std::map<LayerKey, LayerTensors> layers;
   for (auto& [key, r] : raw) layers[key] = layer_from_torch(r, key, kind, prefix, op);
   validate_layers(layers, kind, op);

@@ -31,6 +31,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,13 +62,25 @@ enum class TorchRnn { rnn, lstm, gru };
 // Our names -> PyTorch state_dict names (new tensors; inputs are not modified).
 std::map<std::string, Tensor> to_pytorch_rnn(const std::map<std::string, Tensor>& named, TorchRnn kind,
                                              const std::string& prefix = "");
-// PyTorch state_dict names -> our names.
+// Our gradients (e.g. module_grads) -> the gradients PyTorch reports under its names, to compare
+// with a PyTorch run: both of PyTorch's biases get our bias's gradient (GRU: b_hh's n part gets
+// bias_hn's). Checks like to_pytorch_rnn.
+std::map<std::string, Tensor> to_pytorch_rnn_grads(const std::map<std::string, Tensor>& grads, TorchRnn kind,
+                                                   const std::string& prefix = "");
+// PyTorch state_dict names -> our names. With `dtype`, the tensors under prefix come out in that
+// dtype (cast first, so an f32 file imported as f64 sums its biases exactly); the two biases are
+// summed in double in any case and rounded once.
 std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tensor>& state_dict, TorchRnn kind,
-                                               const std::string& prefix = "");
+                                               const std::string& prefix = "",
+                                               std::optional<DType> dtype = std::nullopt);
 
-// A module's parameter values by name (sharing storage), and the strict all-or-nothing reverse
-// (every name present, shapes and dtypes equal, nothing extra; see get_module).
+// A module's parameter values by name (sharing storage), its gradients by name (zeros where there is
+// none yet), and the all-or-nothing reverse: every name present with the parameter's shape, nothing
+// extra, and, like PyTorch's load_state_dict, values of another dtype cast to the parameter's.
+// Errors name load_module_tensors and the tensor (an unexpected 'bias_hn' says to build the Gru in
+// its reset-after form).
 std::map<std::string, Tensor> module_tensors(Module& module);
+std::map<std::string, Tensor> module_grads(Module& module);
 void load_module_tensors(Module& module, const std::map<std::string, Tensor>& tensors);
 // The same from a file of our parameter names (written by write_safetensors(path, module_tensors(m)));
 // errors name the file. (A PyTorch file goes through from_pytorch_rnn first.)

@@ -1,5 +1,6 @@
 // safetensors: round trips, exact bytes of a tiny file, malformed headers that must throw clearly
 // (never crash), and the PyTorch nn.RNN/LSTM/GRU name and bias mapping with exact numbers.
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +47,16 @@ void require_same(const std::map<std::string, Tensor>& a, const std::map<std::st
 Tensor vec(std::initializer_list<double> v, DType dtype = DType::f64) {
   return Tensor::from(Shape{int64_t(v.size())}, v, dtype);
 }
+
+// A cell registered as layer "l0", the way Recurrent names its first layer.
+template <typename Cell>
+struct FirstLayer : Module {
+  template <typename... Args>
+  explicit FirstLayer(Args&&... args) : l0(std::forward<Args>(args)...) {
+    register_module("l0", l0);
+  }
+  Cell l0;
+};
 
 }  // namespace
 
@@ -317,6 +328,84 @@ TEST_CASE("safetensors: PyTorch mapping errors name the offending tensor", "[nn]
 // The C++ side of tests/pytorch/compare_pytorch.py: with SEQGRAD_PYTORCH_REF=<its --out dir>,
 // loads PyTorch's weights into our Recurrent stack and compares outputs, final states and
 // gradients (input and every weight) in float64. Without the variable it does nothing.
+TEST_CASE("safetensors: PyTorch weights load into a module of either dtype", "[nn][safetensors]") {
+  // An f32 nn.RNN whose two biases do not add exactly in f32: 1 + 2^-30 rounds to 1.
+  const double tiny = std::ldexp(1.0, -30);
+  std::map<std::string, Tensor> pt{{"weight_ih_l0", Tensor::from({2, 1}, {0.1, 0.2})},
+                                   {"weight_hh_l0", Tensor::from({2, 2}, {0.3, 0.4, 0.5, 0.6})},
+                                   {"bias_ih_l0", vec({1.0, 2.0}, DType::f32)},
+                                   {"bias_hh_l0", vec({tiny, 0.5}, DType::f32)}};
+  Rng rng(1);
+  SECTION("into f64 with dtype: cast first, biases summed exactly") {
+    FirstLayer<Elman> cell(1, 2, rng);
+    cell.to(DType::f64);
+    load_module_tensors(cell, from_pytorch_rnn(pt, TorchRnn::rnn, "", DType::f64));
+    REQUIRE(cell.l0.bias.value.to_vector() == std::vector<double>{1.0 + tiny, 2.5});
+    REQUIRE(cell.l0.weight_ih.value.to_vector() == std::vector<double>{double(0.1f), double(0.2f)});
+    REQUIRE(cell.l0.bias.value.dtype() == DType::f64);
+  }
+  SECTION("into f64 without dtype: the f32 sum, cast on load like load_state_dict") {
+    FirstLayer<Elman> cell(1, 2, rng);
+    cell.to(DType::f64);
+    load_module_tensors(cell, from_pytorch_rnn(pt, TorchRnn::rnn));
+    REQUIRE(cell.l0.bias.value.to_vector() == std::vector<double>{1.0, 2.5});
+  }
+  SECTION("f64 tensors into an f32 module are rounded on load") {
+    FirstLayer<Elman> cell(1, 2, rng);
+    load_module_tensors(cell, from_pytorch_rnn(pt, TorchRnn::rnn, "", DType::f64));
+    REQUIRE(cell.l0.bias.value.dtype() == DType::f32);
+    REQUIRE(cell.l0.bias.value.to_vector() == std::vector<double>{1.0, 2.5});
+  }
+  SECTION("checkpoints stay strict about dtypes") {
+    FirstLayer<Elman> cell(1, 2, rng);
+    cell.to(DType::f64);
+    Checkpoint ckpt;
+    ckpt.tensors = from_pytorch_rnn(pt, TorchRnn::rnn);
+    REQUIRE_THROWS_NAMING(get_module(ckpt, cell, ""), "get_module: tensor 'l0.weight_ih' is f32 (2, 1)",
+                          "parameter is f64");
+  }
+}
+
+TEST_CASE("safetensors: errors name the function called, and a Cho-form GRU is told to use reset-after",
+          "[nn][safetensors]") {
+  Rng rng(2);
+  FirstLayer<Gru> reset_after(1, 2, rng, GruForm::reset_after), cho(1, 2, rng, GruForm::cho);
+  const auto pt = to_pytorch_rnn(module_tensors(reset_after), TorchRnn::gru);
+  REQUIRE_THROWS_NAMING(load_module_tensors(cho, from_pytorch_rnn(pt, TorchRnn::gru)),
+                        "load_module_tensors:", "unexpected tensor 'l0.bias_hn'", "GruForm::reset_after");
+  auto missing = module_tensors(reset_after);
+  missing.erase("l0.weight_hh");
+  REQUIRE_THROWS_NAMING(load_module_tensors(reset_after, missing), "load_module_tensors: no tensor 'l0.weight_hh'");
+  TempDir dir("st");
+  write_safetensors(dir.file("gru.safetensors"), from_pytorch_rnn(pt, TorchRnn::gru));
+  REQUIRE_THROWS_NAMING(load_module_safetensors(dir.file("gru.safetensors"), cho), "gru.safetensors",
+                        "load_module_safetensors:", "GruForm::reset_after");
+}
+
+TEST_CASE("safetensors: gradients under PyTorch's names", "[nn][safetensors]") {
+  // GRU: both PyTorch biases get our bias's gradient in r and z; in n, b_ih gets bias's, b_hh bias_hn's.
+  std::map<std::string, Tensor> grads{{"l0.weight_ih", Tensor::from({3, 1}, {1, 2, 3}, DType::f64)},
+                                      {"l0.weight_hh", Tensor::from({3, 1}, {4, 5, 6}, DType::f64)},
+                                      {"l0.bias", vec({0.5, 0.25, 0.125})},
+                                      {"l0.bias_hn", vec({8.0})}};
+  auto pt = to_pytorch_rnn_grads(grads, TorchRnn::gru);
+  REQUIRE(pt.at("bias_ih_l0").to_vector() == std::vector<double>{0.5, 0.25, 0.125});
+  REQUIRE(pt.at("bias_hh_l0").to_vector() == std::vector<double>{0.5, 0.25, 8.0});
+  REQUIRE(pt.at("weight_hh_l0").to_vector() == std::vector<double>{4, 5, 6});
+  // LSTM: b_hh's gradient is the whole bias gradient.
+  grads = {{"enc.l0.weight_ih", Tensor::zeros({4, 1}, DType::f64)},
+           {"enc.l0.weight_hh", Tensor::zeros({4, 1}, DType::f64)},
+           {"enc.l0.bias", vec({1, 2, 3, 4})},
+           {"head.bias", vec({7})}};
+  pt = to_pytorch_rnn_grads(grads, TorchRnn::lstm, "enc.");
+  REQUIRE(pt.at("enc.bias_hh_l0").to_vector() == std::vector<double>{1, 2, 3, 4});
+  REQUIRE(pt.at("head.bias").to_vector() == std::vector<double>{7});
+  // module_grads: zeros before any backward, then the gradients.
+  Rng rng(3);
+  Elman cell(1, 2, rng);
+  REQUIRE(module_grads(cell).at("bias").to_vector() == std::vector<double>{0, 0});
+}
+
 // Hidden ("[.pytorch]"): never part of the default run or CTest; run it by hand after
 // tests/pytorch/compare_pytorch.py has written the reference files (see tests/pytorch/README.md).
 TEST_CASE("safetensors: PyTorch reference outputs and gradients (SEQGRAD_PYTORCH_REF)", "[nn][safetensors][.pytorch]") {
@@ -366,27 +455,15 @@ TEST_CASE("safetensors: PyTorch reference outputs and gradients (SEQGRAD_PYTORCH
     CHECK(max_abs_diff(h_n.value(), f.at("expected.h_n")) < tol);
     if (kind == TorchRnn::lstm) CHECK(max_abs_diff(stack(cs, 0).value(), f.at("expected.c_n")) < tol);
     CHECK(max_abs_diff(xv.grad(), f.at("grad.x")) < tol);
-    // d/d b_ih = d/d b_hh = d/d bias (GRU n part: d/d b_hh[n] = d/d bias_hn).
-    auto params = net.named_parameters();
-    auto grad_of = [&](const std::string& n) -> const Tensor& {
-      for (auto& [pn, p] : params)
-        if (pn == n) return p->grad;
-      FAIL("no parameter " << n);
-      throw;
-    };
-    for (int64_t l = 0; l < 2; ++l)
-      for (std::string dir : {"", "_reverse"}) {
-        const std::string layer = std::string("l").append(std::to_string(l)).append(dir);
-        const std::string ours = layer + ".", sfx = "_" + layer;
-        INFO(ours);
-        CHECK(max_abs_diff(grad_of(ours + "weight_ih"), f.at("grad.rnn.weight_ih" + sfx)) < tol);
-        CHECK(max_abs_diff(grad_of(ours + "weight_hh"), f.at("grad.rnn.weight_hh" + sfx)) < tol);
-        CHECK(max_abs_diff(grad_of(ours + "bias"), f.at("grad.rnn.bias_ih" + sfx)) < tol);
-        Tensor bhh = grad_of(ours + "bias").clone();
-        if (kind == TorchRnn::gru)
-          for (int64_t i = 0; i < H; ++i) bhh.set({2 * H + i}, grad_of(ours + "bias_hn").at({i}));
-        CHECK(max_abs_diff(bhh, f.at("grad.rnn.bias_hh" + sfx)) < tol);
-        CHECK(G * H == bhh.size(0));
-      }
+    // Every gradient PyTorch reports, under its name (to_pytorch_rnn_grads maps our biases' gradients).
+    std::map<std::string, Tensor> ours;
+    for (auto& [n, g] : module_grads(net)) ours["rnn." + n] = g;
+    const auto pt_grads = to_pytorch_rnn_grads(ours, kind, "rnn.");
+    REQUIRE(pt_grads.size() == size_t(16));  // 2 layers x 2 directions x 4 tensors
+    for (const auto& [n, g] : pt_grads) {
+      INFO(n);
+      CHECK(max_abs_diff(g, f.at("grad." + n)) < tol);
+    }
+    CHECK(G * H == pt_grads.at("rnn.bias_hh_l0").size(0));
   }
 }
