@@ -1,4 +1,4 @@
-// Demo: an Elman RNN learns the adding problem (experiments/tasks.h), trained with SGD + momentum
+// Demo: an Elman RNN learns the adding problem (tasks/tasks.h), trained with SGD + momentum
 // and gradient clipping, printing its loss curve. Predicting the mean scores MSE ≈ 0.167.
 // Options: --steps N --seq-len T --hidden H --seed S --lr LR, and crash-safe training with
 // --checkpoint FILE [--checkpoint-every N]: the run resumes from FILE when it exists (after a crash,
@@ -14,7 +14,7 @@
 
 #include <boost/crc.hpp>
 
-#include "experiments/tasks.h"
+#include "tasks/tasks.h"
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"

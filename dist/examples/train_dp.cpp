@@ -113,7 +113,7 @@ int train(dist::Communicator& world, const Flags& f) {
   auto micro_batch = [&](int64_t step, int64_t i) {
     tape.reset();
     Rng data(dist::micro_batch_seed(uint64_t(f.seed), step, i));
-    Var loss = model.loss(tape, dist::example::adding_batch(data, f.batch, f.length), no_masks);
+    Var loss = model.loss(tape, tasks::adding_problem(data, f.batch, f.length), no_masks);
     tape.backward(loss);
     return loss.item();
   };

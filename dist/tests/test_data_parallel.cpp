@@ -1,7 +1,7 @@
-// Data-parallel training under `mpirun -np 2` (and the bitwise test also at 3): bitwise equality with single-process gradient
-// accumulation written out by hand, identical parameters on every rank (and the digest error
-// naming the first diverging parameter), the allreduce mode, mismatched configurations giving the
-// same clear error on every rank, and checkpoints written by rank 0 resumed at another rank count.
+// Data-parallel training under `mpirun -np 2` (and the bitwise test also at 3): bitwise equality with single-process
+// gradient accumulation written out by hand, identical parameters on every rank (and the digest error naming the first
+// diverging parameter), the allreduce mode, mismatched configurations giving the same clear error on every rank, and
+// checkpoints written by rank 0 resumed at another rank count.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -32,7 +32,7 @@ struct Trainer {
   double micro_batch(int64_t step, int64_t i) {
     tape.reset();
     Rng data(dist::micro_batch_seed(kDataSeed, step, i));
-    Var loss = model.loss(tape, dist::example::adding_batch(data, kBatch, kLength), no_masks);
+    Var loss = model.loss(tape, tasks::adding_problem(data, kBatch, kLength), no_masks);
     tape.backward(loss);
     return loss.item();
   }

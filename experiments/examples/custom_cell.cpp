@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "experiments/tasks.h"
+#include "tasks/tasks.h"
 #include "nn/gradcheck_cell.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"

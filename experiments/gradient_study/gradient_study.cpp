@@ -11,7 +11,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/rng.h"
-#include "experiments/tasks.h"
+#include "tasks/tasks.h"
 #include "nn/cells.h"
 #include "nn/checkpoint.h"
 #include "nn/init.h"

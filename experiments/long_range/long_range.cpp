@@ -27,16 +27,6 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream, Task task, int64_t T) {
   return seed + stream + 0x100000001B3ull * (uint64_t(T) * 2 + uint64_t(task == Task::temporal_order));
 }
 
-void check_batch(const char* where, int64_t batch, int64_t T, int64_t min_T) {
-  if (batch < 1 || T < min_T)
-    throw std::invalid_argument(std::string(where) + ": needs batch >= 1 and T >= " + std::to_string(min_T) +
-                                ", got batch = " + std::to_string(batch) + ", T = " + std::to_string(T));
-}
-
-int64_t uniform_in(Rng& rng, int64_t lo, int64_t hi) {  // inclusive
-  return lo + int64_t(rng.below(uint64_t(hi - lo + 1)));
-}
-
 // cell over x (B, T, I), a Linear head on the final h: (B, 1) prediction or (B, 4) logits.
 struct Model : nn::Module {
   std::unique_ptr<nn::Cell> cell;
@@ -63,8 +53,8 @@ Evaluation evaluate(Task task, Model& model, const std::vector<Batch>& heldout) 
     Var out = model.output(tape, b);
     const int64_t rows = b.x.size(0);
     const std::vector<double> values = out.value().to_vector();
-    const double acc = task == Task::adding ? adding_accuracy(values, b.target.to_vector())
-                                            : order_accuracy(values, b.labels, kOrderClasses);
+    const double acc = task == Task::adding ? tasks::adding_accuracy(values, b.target.to_vector())
+                                            : tasks::classification_accuracy(values, b.labels, tasks::kOrderClasses);
     correct += acc * double(rows);
     loss += model.loss(task, out, tape, b).item() * double(rows);
     n += rows;
@@ -84,82 +74,16 @@ Task parse_task(const std::string& name) {
   throw std::invalid_argument("unknown task '" + name + "' (expected adding or temporal_order)");
 }
 
-// ---- generators -----------------------------------------------------------------------------------
-
-Batch adding_batch(Rng& rng, int64_t batch, int64_t T) {
-  check_batch("adding_batch", batch, T, 4);
-  const int64_t half = T / 2, early = std::min<int64_t>(10, half);
-  std::vector<double> x(size_t(batch * T * 2), 0.0), target(static_cast<size_t>(batch));
-  Batch out;
-  for (int64_t b = 0; b < batch; ++b) {
-    const int64_t m1 = uniform_in(rng, 0, early - 1);
-    int64_t m2 = uniform_in(rng, 0, half - 2);  // one of the other half − 1 steps of the first half
-    if (m2 >= m1) ++m2;
-    for (int64_t t = 0; t < T; ++t) x[size_t((b * T + t) * 2)] = rng.uniform(-1.0, 1.0);
-    x[size_t((b * T + m1) * 2 + 1)] = x[size_t((b * T + m2) * 2 + 1)] = 1.0;
-    target[size_t(b)] = adding_target(x[size_t((b * T + m1) * 2)], x[size_t((b * T + m2) * 2)]);
-    out.first.push_back(std::min(m1, m2));
-    out.second.push_back(std::max(m1, m2));
-  }
-  out.x = Tensor::from({batch, T, 2}, x);
-  out.target = Tensor::from({batch, 1}, target);
-  return out;
-}
-
-Batch temporal_order_batch(Rng& rng, int64_t batch, int64_t T) {
-  check_batch("temporal_order_batch", batch, T, 10);
-  std::vector<double> x(size_t(batch * T * num_symbols), 0.0);
-  Batch out;
-  for (int64_t b = 0; b < batch; ++b) {
-    const int64_t t1 = uniform_in(rng, T / 10, T / 5), t2 = uniform_in(rng, T / 2, T * 6 / 10);
-    const bool y1 = rng.below(2) == 1, y2 = rng.below(2) == 1;
-    for (int64_t t = 0; t < T; ++t) {
-      int64_t s = int64_t(rng.below(4));  // a distractor a..d, drawn at every step so positions do not shift the stream
-      if (t == 0) s = sym_B;
-      else if (t == T - 1) s = sym_E;
-      else if (t == t1) s = y1 ? sym_Y : sym_X;
-      else if (t == t2) s = y2 ? sym_Y : sym_X;
-      x[size_t((b * T + t) * num_symbols + s)] = 1.0;
-    }
-    out.labels.push_back(order_class(y1, y2));
-    out.first.push_back(t1);
-    out.second.push_back(t2);
-  }
-  out.x = Tensor::from({batch, T, num_symbols}, x);
-  return out;
-}
+// ---- tasks and criteria -------------------------------------------------------------------------
 
 Batch make_batch(Task task, Rng& rng, int64_t batch, int64_t T) {
-  return task == Task::adding ? adding_batch(rng, batch, T) : temporal_order_batch(rng, batch, T);
+  return task == Task::adding ? tasks::adding_problem_hs97(rng, batch, T) : tasks::temporal_order(rng, batch, T);
 }
-int64_t input_size(Task task) { return task == Task::adding ? 2 : int64_t(num_symbols); }
-int64_t output_size(Task task) { return task == Task::adding ? 1 : kOrderClasses; }
-
-// ---- criteria -------------------------------------------------------------------------------------
-
-double adding_accuracy(const std::vector<double>& prediction, const std::vector<double>& target) {
-  if (prediction.size() != target.size() || prediction.empty())
-    throw std::invalid_argument("adding_accuracy: " + std::to_string(prediction.size()) + " predictions for " +
-                                std::to_string(target.size()) + " targets");
-  int64_t correct = 0;
-  for (size_t i = 0; i < target.size(); ++i) correct += std::abs(prediction[i] - target[i]) < kAddingTolerance;
-  return double(correct) / double(target.size());
-}
-
-double order_accuracy(const std::vector<double>& logits, const std::vector<int64_t>& labels, int64_t classes) {
-  if (classes < 1 || labels.empty() || logits.size() != labels.size() * size_t(classes))
-    throw std::invalid_argument("order_accuracy: " + std::to_string(logits.size()) + " logits for " +
-                                std::to_string(labels.size()) + " labels of " + std::to_string(classes) + " classes");
-  int64_t correct = 0;
-  for (size_t r = 0; r < labels.size(); ++r) {
-    const auto row = logits.begin() + std::ptrdiff_t(r * size_t(classes));
-    correct += std::max_element(row, row + classes) - row == labels[r];
-  }
-  return double(correct) / double(labels.size());
-}
+int64_t input_size(Task task) { return task == Task::adding ? 2 : int64_t(tasks::num_symbols); }
+int64_t output_size(Task task) { return task == Task::adding ? 1 : tasks::kOrderClasses; }
 
 bool solved(Task task, double accuracy) {
-  return task == Task::adding ? accuracy >= kAddingSolved : 1.0 - accuracy < kOrderMaxError;
+  return task == Task::adding ? accuracy >= tasks::kAddingSolved : 1.0 - accuracy < tasks::kOrderMaxError;
 }
 
 // ---- training -------------------------------------------------------------------------------------

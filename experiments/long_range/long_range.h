@@ -19,6 +19,7 @@
 #include "autograd/tensor.h"
 #include "experiments/common/cells.h"
 #include "nn/checkpoint.h"
+#include "tasks/tasks.h"
 
 namespace seqgrad::long_range {
 
@@ -30,48 +31,14 @@ enum class Task { adding, temporal_order };
 const char* task_name(Task task);          // "adding", "temporal_order"
 Task parse_task(const std::string& name);  // throws std::invalid_argument on anything else
 
-// One batch of either task. Positions are kept so tests can check the generators.
-struct Batch {
-  Tensor x;                            // adding: (B, T, 2) [value, marker]; temporal order: (B, T, 8) one-hot
-  Tensor target;                       // adding: (B, 1); temporal order: undefined
-  std::vector<int64_t> labels;         // temporal order: (B) class in 0..3; adding: empty
-  std::vector<int64_t> first, second;  // (B) the two relevant positions, first < second
-};
-
-// ---- the generators -----------------------------------------------------------------------------
-
-// The adding problem in the paper's version: value ∈ U[−1, 1), marker ∈ {0, 1}; the first marker
-// in the first min(10, T/2) steps, the second anywhere else in the first half (steps 0..T/2−1,
-// not the first one), so the last relevant input is at least T/2 steps before the end. Target
-// 0.5 + (X1 + X2)/4 ∈ [0, 1]. Needs T >= 4.
-Batch adding_batch(Rng& rng, int64_t batch, int64_t T);
-// The paper's scaling of the two marked values into [0, 1].
-inline double adding_target(double x1, double x2) { return 0.5 + (x1 + x2) / 4.0; }
-
-// Temporal order, symbols one-hot in 8 inputs in the order a, b, c, d, X, Y, B, E (indices below).
-// Step 0 is B, step T−1 is E, every other step a random distractor a..d except t1 and t2, which hold
-// X or Y at random: t1 uniform in [⌊0.1T⌋, ⌊0.2T⌋], t2 uniform in [⌊0.5T⌋, ⌊0.6T⌋].
-// Class = 2·[s1 = Y] + [s2 = Y]: 0 XX, 1 XY, 2 YX, 3 YY. Needs T >= 10.
-enum Symbol : int64_t { sym_a = 0, sym_b, sym_c, sym_d, sym_X, sym_Y, sym_B, sym_E, num_symbols };
-constexpr int64_t kOrderClasses = 4;
-Batch temporal_order_batch(Rng& rng, int64_t batch, int64_t T);
-inline int64_t order_class(bool first_is_y, bool second_is_y) { return 2 * int64_t(first_is_y) + int64_t(second_is_y); }
-
+// The tasks' generators and criteria are the installed library's (tasks/tasks.h): the adding
+// problem in H&S 1997's version (tasks::adding_problem_hs97) and temporal order (tasks::temporal_order).
+using tasks::Batch;
 Batch make_batch(Task task, Rng& rng, int64_t batch, int64_t T);
 int64_t input_size(Task task);   // 2 or 8
 int64_t output_size(Task task);  // 1 or 4
-
-// ---- success criteria ---------------------------------------------------------------------------
-
-constexpr double kAddingTolerance = 0.04;  // |prediction − target| < 0.04 counts as correct
-constexpr double kAddingSolved = 0.99;     // solved at >= 99% correct
-constexpr double kOrderMaxError = 0.01;    // solved at held-out error < 1%
-
-// Fraction of sequences with |prediction − target| < kAddingTolerance (sizes must agree).
-double adding_accuracy(const std::vector<double>& prediction, const std::vector<double>& target);
-// Fraction of rows of logits (N, C), row-major, whose argmax (first on ties) equals the label.
-double order_accuracy(const std::vector<double>& logits, const std::vector<int64_t>& labels, int64_t classes);
-bool solved(Task task, double accuracy);  // adding: accuracy >= 0.99; temporal order: 1 − accuracy < 0.01
+// adding: tasks::adding_accuracy >= 99%; temporal order: held-out error (1 − classification accuracy) < 1%.
+bool solved(Task task, double accuracy);
 
 // ---- training -------------------------------------------------------------------------------------
 
