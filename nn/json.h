@@ -3,6 +3,16 @@
 // metric is shown exactly as written); every value knows the line it starts on; duplicate keys and
 // nesting beyond a limit are errors. It does not check UTF-8: callers that need valid text check
 // the bytes first.
+//
+// Why not nlohmann-json (Debian's nlohmann-json3-dev is 3.11.2), decided 2026-12-02 (issue 15): this
+// reader exists for three things that version cannot do. (1) Every value knows its line, so an
+// error in a user's data file names the line of the offending record (the sentiment loader); nlohmann gives
+// positions only for syntax errors (value positions, JSON_DIAGNOSTIC_POSITIONS, arrived in 3.12).
+// (2) Duplicate keys are an error; nlohmann keeps the last one silently, which in a safetensors
+// header would let two entries for one tensor disagree with what another reader sees. (3) Numbers
+// keep their source text, so the report prints a metric exactly as written. Rebuilding those on
+// nlohmann's SAX interface would not be shorter than the ~300 lines here, which the fuzz targets
+// (json, safetensors, sentiment) cover. Writing needs no library: json_quote plus our formatting.
 #pragma once
 
 #include <cstdint>
