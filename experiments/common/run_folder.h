@@ -102,6 +102,7 @@ class UnitStore {
   nn::Checkpoint load(const std::string& key) const;                 // a saved unit; throws naming a missing file
   void save(const std::string& key, nn::Checkpoint unit) const;      // atomically; adds the config text
   std::string in_progress(const std::string& key) const;             // <run>/units/<key>.partial.sgck
+  const std::string& config() const { return config_; }              // what every unit is saved under
   // The config a unit must match: resolved_config() without the options that do not change
   // results (threads, out, resume, verify, eval-only).
   static std::string result_config(const Program& program);

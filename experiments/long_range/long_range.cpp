@@ -3,9 +3,11 @@
 #include "experiments/long_range/long_range.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "autograd/ops.h"
@@ -114,14 +116,53 @@ std::vector<Batch> heldout_set(Task task, int64_t T, int64_t size, int64_t chunk
   return set;
 }
 
+namespace {
+
+// The curve's four series as a Resumable's histories, and back.
+constexpr const char* kCurveSeries[] = {"sequences", "accuracy", "loss", "train_loss"};
+
+void remember(optim::Resumable& run, const CurvePoint& p, double seconds) {
+  const double values[] = {double(p.sequences), p.accuracy, p.loss, p.train_loss};
+  for (int i = 0; i < 4; ++i) run.history(kCurveSeries[i]).push_back(values[i]);
+  run.history("seconds").push_back(seconds);
+}
+
+std::vector<CurvePoint> recalled_curve(optim::Resumable& run) {
+  std::vector<CurvePoint> curve;
+  for (size_t i = 0; i < run.history("sequences").size(); ++i)
+    curve.push_back({int64_t(run.history("sequences")[i]), run.history("accuracy")[i], run.history("loss")[i],
+                     run.history("train_loss")[i]});
+  return curve;
+}
+
+// r's summary after evaluation point p.
+void summarise(TrainResult& r, Task task, const CurvePoint& p) {
+  r.final_accuracy = p.accuracy;
+  r.final_loss = p.loss;
+  r.best_accuracy = std::max(r.best_accuracy, p.accuracy);
+  r.sequences = p.sequences;
+  r.solved = solved(task, p.accuracy);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
 TrainResult train(const TrainConfig& cfg) {
   validate(cfg);
+  const auto start = std::chrono::steady_clock::now();
   Rng model_rng(cfg.seed), data_rng(stream_seed(cfg.seed, kDataStream, cfg.task, cfg.T));
   Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias),
               model_rng);
   const std::vector<Batch> heldout = heldout_set(cfg.task, cfg.T, cfg.heldout, cfg.eval_batch, cfg.seed);
   const auto params = model.named_parameters();
   optim::Adam adam(params, {.lr = cfg.lr});
+  std::optional<optim::Resumable> run;
+  if (!cfg.checkpoint.empty())
+    run.emplace(cfg.checkpoint, model, adam, std::vector<std::pair<std::string, Rng*>>{{"data", &data_rng}},
+                optim::ResumeOptions{.every = 1, .handle_stop_signals = false, .config = cfg.checkpoint_config});
 
   TrainResult r;
   r.task = cfg.task;
@@ -129,22 +170,29 @@ TrainResult train(const TrainConfig& cfg) {
   r.T = cfg.T;
   r.num_parameters = model.num_parameters();
   const int64_t budget = round_up(cfg.budget, cfg.batch), every = round_up(cfg.eval_every, cfg.batch);
-  double loss_sum = 0;
+  double loss_sum = 0, earlier_seconds = 0;
   int64_t loss_steps = 0, seen = 0;
-  auto record = [&] {
+  auto record = [&] {  // evaluates, then checkpoints: the state between evaluations is model, Adam, data
     const Evaluation e = evaluate(cfg.task, model, heldout);
     const double train_loss = loss_steps ? loss_sum / double(loss_steps) : std::numeric_limits<double>::quiet_NaN();
     r.curve.push_back({seen, e.accuracy, e.loss, train_loss});
-    r.final_accuracy = e.accuracy;
-    r.final_loss = e.loss;
-    r.best_accuracy = std::max(r.best_accuracy, e.accuracy);
-    r.sequences = seen;
-    r.solved = solved(cfg.task, e.accuracy);
+    summarise(r, cfg.task, r.curve.back());
     loss_sum = 0;
     loss_steps = 0;
+    if (run) {
+      remember(*run, r.curve.back(), earlier_seconds + seconds_since(start));
+      run->after_step(int64_t(r.curve.size()));
+    }
     if (cfg.on_eval) cfg.on_eval(seen, train_loss);
   };
-  record();
+  if (run && run->resume() > 0) {
+    r.curve = recalled_curve(*run);
+    for (const CurvePoint& p : r.curve) summarise(r, cfg.task, p);
+    seen = r.curve.back().sequences;
+    earlier_seconds = run->history("seconds").back();
+  } else {
+    record();
+  }
   Tape tape;
   while (!r.solved && seen < budget) {
     tape.reset();
@@ -165,6 +213,7 @@ TrainResult train(const TrainConfig& cfg) {
     if (seen % every == 0 || seen >= budget) record();
   }
   r.parameters = nn::module_tensors(model);
+  r.seconds = earlier_seconds + seconds_since(start);
   return r;
 }
 

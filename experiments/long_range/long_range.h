@@ -57,6 +57,12 @@ struct TrainConfig {
   int64_t eval_batch = 250;   // held-out sequences per forward pass (memory, not results)
   uint64_t seed = 1;
   std::function<void(int64_t sequences, double train_loss)> on_eval = {};  // after each evaluation
+  // When set: an optim::Resumable checkpoint of the training (model, Adam, data stream, curve, time
+  // so far), written atomically after every evaluation. A training started with an existing file
+  // resumes from it and ends bitwise where an uninterrupted one ends; a file written under another
+  // checkpoint_config is an error naming it. The caller removes the file when the run is saved.
+  std::string checkpoint = "";
+  std::string checkpoint_config = "";
 };
 void validate(const TrainConfig& cfg);  // throws std::invalid_argument naming the bad field and value
 
@@ -79,6 +85,7 @@ struct TrainResult {
   bool diverged = false;                     // a non-finite training loss stopped the run
   std::vector<CurvePoint> curve;             // the first point is the untrained model
   std::map<std::string, Tensor> parameters;  // the trained model's parameters by name (for checkpoints)
+  double seconds = 0;                        // wall clock of the training, earlier stretches included
 };
 
 // The held-out set of (task, T): derived from seed, task and T only.

@@ -1,8 +1,9 @@
 // One task of long_range: every (cell, T, seed) run, trained in parallel (and across MPI ranks) or
 // read back as a unit with --resume, then logged (curves, summary, timing, cells), plotted, saved and judged
 // (verdicts.cpp).
-#include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,21 +33,30 @@ struct SharedProgress {
   int64_t done = 0;
 };
 
-// Trains one run, reporting its evaluations to the shared progress line; returns its unit.
-nn::Checkpoint train_one(TrainConfig c, SharedProgress& progress) {
-  int64_t last = 0;
-  c.on_eval = [&](int64_t seen, double loss) {
+// SEQGRAD_KILL_AT_EVALUATION=<n> (for tests): the process SIGKILLs itself right after a training's
+// n-th evaluation, whose checkpoint is then on disk; 0 when unset.
+int64_t kill_at_evaluation() {
+  const char* v = std::getenv("SEQGRAD_KILL_AT_EVALUATION");
+  return v ? std::atoll(v) : 0;
+}
+
+// Trains one run, reporting its evaluations to the shared progress line, checkpointing it at every
+// evaluation into the store's in-progress file (so --resume continues it); returns its unit.
+nn::Checkpoint train_one(TrainConfig c, const experiments::UnitStore& store, SharedProgress& progress) {
+  c.checkpoint = store.in_progress(unit_key(c));
+  c.checkpoint_config = store.config() + "unit = " + unit_key(c) + "\n";
+  int64_t last = 0, evaluations = 0;
+  c.on_eval = [&, kill_at = kill_at_evaluation()](int64_t seen, double loss) {
+    if (++evaluations == kill_at) std::raise(SIGKILL);
     std::lock_guard<std::mutex> lock(progress.mutex);
     progress.done += seen - last;
     if (seen > last) progress.line->update(progress.done, loss, seen - last);
     last = seen;
   };
-  const auto start = std::chrono::steady_clock::now();
   const TrainResult r = train(c);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard<std::mutex> lock(progress.mutex);
   progress.done += c.budget - last;  // an early stop finishes its share of the total
-  return train_unit(r, seconds);
+  return train_unit(r, r.seconds);
 }
 
 // Every config as a unit of work (sweep.h), its cost budget × T × the cell's weight blocks × hidden²:
@@ -59,7 +69,7 @@ std::vector<Timed> train_all(const std::vector<TrainConfig>& configs, const expe
   std::vector<experiments::Unit> units;
   for (const TrainConfig& c : configs)
     units.push_back({unit_key(c), double(c.budget * c.T) * experiments::cell_cost(c.cell) * double(c.hidden * c.hidden),
-                     [c, &progress] { return train_one(c, progress); }});
+                     [c, &store, &progress] { return train_one(c, store, progress); }});
   const auto start = [&](const std::vector<size_t>& mine) {
     progress.line =
         std::make_unique<experiments::Progress>(what, configs.empty() ? 0 : configs[0].budget * int64_t(mine.size()));

@@ -108,6 +108,32 @@ TEST_CASE("long range training: bitwise identical across runs and thread counts"
   seqgrad::testing::require_thread_invariant(run);
 }
 
+TEST_CASE("long range training: a run stopped mid-way resumes from its checkpoint to the same bits",
+          "[experiments][long_range]") {
+  seqgrad::testing::TempDir dir("long-range-partial");
+  for (auto cell : {lrange::CellKind::lstm, lrange::CellKind::gru}) {
+    lrange::TrainConfig c = tiny(lrange::Task::adding, cell);
+    const lrange::TrainResult whole = lrange::train(c);
+    REQUIRE(whole.curve.size() == 5);  // evaluations at 0, 16, 32, 48, 64 sequences
+
+    c.checkpoint = (dir.path / (std::string(experiments::cell_name(cell)) + ".partial.sgck")).string();
+    c.checkpoint_config = "tiny";
+    c.on_eval = [](int64_t seen, double) {
+      if (seen == 32) throw std::runtime_error("killed");  // after the checkpoint at 32 sequences
+    };
+    REQUIRE_THROWS_WITH(lrange::train(c), "killed");
+    std::vector<int64_t> evaluated;
+    c.on_eval = [&](int64_t seen, double) { evaluated.push_back(seen); };
+    const lrange::TrainResult resumed = lrange::train(c);
+    CHECK(evaluated == std::vector<int64_t>{48, 64});  // it went on from 32, it did not start again
+    CHECK(same_bits(flatten(resumed), flatten(whole)));
+    for (const auto& [name, value] : whole.parameters) CHECK(bitwise_equal(resumed.parameters.at(name), value));
+
+    c.checkpoint_config = "another configuration";
+    REQUIRE_THROWS_WITH(lrange::train(c), Catch::Contains(c.checkpoint));
+  }
+}
+
 TEST_CASE("long range training: a GRU learns the temporal order at T = 20 and stops at the criterion",
           "[experiments][long_range]") {
   lrange::TrainConfig c = tiny(lrange::Task::temporal_order, lrange::CellKind::gru);
