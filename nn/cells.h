@@ -35,6 +35,13 @@ class Lstm : public Cell {
   Parameter weight_ih, weight_hh, bias;  // (4H, I), (4H, H), (4H)
 };
 
+// Chrono initialisation (Tallec & Ollivier 2018, "Can recurrent neural networks warp time?"): the
+// forget-gate biases b_f = log(u), u ~ U[1, max_timescale − 1] drawn from rng, and the input-gate
+// biases b_i = −b_f, so the cells' memory timescales spread up to max_timescale steps (use the
+// longest dependency the task has, e.g. its T). Other parameters are left as they are. Throws
+// unless max_timescale > 2.
+void chrono_init(Lstm& cell, double max_timescale, Rng& rng);
+
 // GRU, gates in the order r, z, n (as PyTorch), h_t = (1 − z) ⊙ n + z ⊙ h_{t−1}, with
 //   GruForm::cho:         n = tanh(x·W_inᵀ + (r ⊙ h_{t−1})·W_hnᵀ + b_n)   (Cho et al. 2014)
 //   GruForm::reset_after: n = tanh(x·W_inᵀ + b_in + r ⊙ (h_{t−1}·W_hnᵀ + b_hn))   (PyTorch/cuDNN)

@@ -1,5 +1,7 @@
 // LSTM cell with forget gate (Hochreiter & Schmidhuber 1997; Gers et al. 2000), PyTorch layout.
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 #include "nn/cells.h"
 
@@ -18,6 +20,18 @@ Lstm::Lstm(int64_t input_size, int64_t hidden_size, Rng& rng, double forget_bias
   register_parameter("weight_ih", weight_ih);
   register_parameter("weight_hh", weight_hh);
   register_parameter("bias", bias);
+}
+
+void chrono_init(Lstm& cell, double max_timescale, Rng& rng) {
+  if (!(max_timescale > 2.0) || !std::isfinite(max_timescale))
+    throw std::invalid_argument("chrono_init: max_timescale must be finite and > 2, got " +
+                                std::to_string(max_timescale));
+  const int64_t H = cell.hidden_size();
+  for (int64_t j = 0; j < H; ++j) {
+    const double forget = std::log(rng.uniform(1.0, max_timescale - 1.0));
+    cell.bias.value.set({H + j}, forget);  // f block
+    cell.bias.value.set({j}, -forget);     // i block
+  }
 }
 
 // [i f g o] = x_t·W_ihᵀ + h_{t−1}·W_hhᵀ + b

@@ -9,6 +9,7 @@
 #include "nn/variants/cifg_lstm.h"
 #include "nn/variants/irnn.h"
 #include "nn/variants/layer_norm_lstm.h"
+#include "nn/variants/lstm1997.h"
 #include "nn/variants/mgu.h"
 #include "nn/variants/peephole_lstm.h"
 #include "testing.h"
@@ -37,6 +38,8 @@ TEST_CASE("every variant passes gradcheck_cell", "[nn][variants]") {
   LayerNormLstm ln(kI, kH, rng);
   Mgu mgu(kI, kH, rng);
   Irnn irnn(kI, kH, rng);
+  Lstm1997 original(kI, kH, rng);
+  require_cell_gradcheck(original);
   require_cell_gradcheck(peephole);
   require_cell_gradcheck(cifg);
   require_cell_gradcheck(ln);
@@ -135,6 +138,53 @@ TEST_CASE("MGU: parameter count, a closed forget gate keeps h, an open one gives
       for (int64_t k = 0; k < kH; ++k) z += U.at({kH + j, k}) * h.at({r, k});
       CHECK(open.h.value().at({r, j}) == Approx(std::tanh(z)).margin(1e-12));
     }
+}
+
+TEST_CASE("LSTM 1997: no forget gate, the paper's squashings, negative output-gate bias", "[nn][variants]") {
+  Rng rng(7), same(7);
+  Lstm1997 cell(kI, kH, rng, -2.0);
+  Lstm1997 unshifted(kI, kH, same, 0.0);
+  CHECK(cell.num_parameters() == 3 * (kH * (kH + kI) + kH));
+  CHECK(cell.has_cell_state());
+  for (int64_t j = 0; j < 3 * kH; ++j)  // only the o block is shifted, by -2
+    CHECK(cell.bias.value.at({j}) == Approx(unshifted.bias.value.at({j}) - (j >= 2 * kH ? 2.0 : 0.0)).margin(1e-6));
+  cell.to(DType::f64);
+  const Tensor x = random_normal({kB, kI}, 31), h = random_normal({kB, kH}, 32), c = random_normal({kB, kH}, 33);
+  Tape tape;
+  const State next = step_f64(cell, tape);
+  const Tensor &W = cell.weight_ih.value, &U = cell.weight_hh.value, &b = cell.bias.value;
+  auto pre = [&](int64_t block, int64_t r, int64_t j) {  // x·W_ihᵀ + h·W_hhᵀ + b for one gate unit
+    double z = b.at({block * kH + j});
+    for (int64_t k = 0; k < kI; ++k) z += W.at({block * kH + j, k}) * x.at({r, k});
+    for (int64_t k = 0; k < kH; ++k) z += U.at({block * kH + j, k}) * h.at({r, k});
+    return z;
+  };
+  for (int64_t r = 0; r < kB; ++r)
+    for (int64_t j = 0; j < kH; ++j) {
+      const double c_next = c.at({r, j}) + sigm(pre(0, r, j)) * (4 * sigm(pre(1, r, j)) - 2);  // no forget gate
+      CHECK(next.c.value().at({r, j}) == Approx(c_next).margin(1e-12));
+      CHECK(next.h.value().at({r, j}) == Approx(sigm(pre(2, r, j)) * (2 * sigm(c_next) - 1)).margin(1e-12));
+    }
+}
+
+TEST_CASE("chrono initialisation: b_f = log U[1, T - 1], b_i = -b_f, nothing else changes", "[nn][cells]") {
+  Rng rng(3), same(3), draws(11);
+  Lstm cell(kI, 200, rng), before(kI, 200, same);
+  chrono_init(cell, 100.0, draws);
+  const int64_t H = 200;
+  double lowest = 1e9, highest = -1e9;
+  for (int64_t j = 0; j < H; ++j) {
+    const double f = cell.bias.value.at({H + j});
+    CHECK(cell.bias.value.at({j}) == -f);
+    lowest = std::min(lowest, f), highest = std::max(highest, f);
+    CHECK(cell.bias.value.at({2 * H + j}) == before.bias.value.at({2 * H + j}));  // g and o blocks untouched
+    CHECK(cell.bias.value.at({3 * H + j}) == before.bias.value.at({3 * H + j}));
+  }
+  CHECK(lowest >= 0.0);
+  CHECK(highest <= std::log(99.0) + 1e-6);
+  CHECK(highest > std::log(50.0));  // 200 draws spread over the range
+  CHECK(bitwise_equal(cell.weight_hh.value, before.weight_hh.value));
+  REQUIRE_THROWS_WITH(chrono_init(cell, 2.0, draws), Catch::Contains("chrono_init") && Catch::Contains("> 2"));
 }
 
 TEST_CASE("IRNN: identity recurrence, tiny input weights, zero bias", "[nn][variants]") {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "nn/cells.h"
+#include "nn/variants/lstm1997.h"
 
 namespace seqgrad::experiments {
 
@@ -13,6 +14,7 @@ const char* cell_name(CellKind kind) {
     case CellKind::lstm: return "lstm";
     case CellKind::gru: return "gru";
     case CellKind::bilstm: return "bilstm";
+    case CellKind::lstm1997: return "lstm1997";
   }
   return "?";
 }
@@ -22,7 +24,8 @@ CellKind parse_cell(const std::string& name) {
   if (name == "lstm") return CellKind::lstm;
   if (name == "gru") return CellKind::gru;
   if (name == "bilstm") return CellKind::bilstm;
-  throw std::invalid_argument("unknown cell '" + name + "' (expected rnn, lstm, gru or bilstm)");
+  if (name == "lstm1997") return CellKind::lstm1997;
+  throw std::invalid_argument("unknown cell '" + name + "' (expected rnn, lstm, gru, bilstm or lstm1997)");
 }
 
 std::vector<std::string> cell_names(bool with_bilstm) {
@@ -38,6 +41,9 @@ std::string cell_form(CellKind kind) {
     case CellKind::gru:
       return "gru: nn::Gru, reset-after form (PyTorch's nn.GRU), n = tanh(W_in x + b_in + r * (W_hn h + b_hn))";
     case CellKind::bilstm: return "bilstm: nn::Lstm run forwards and backwards by nn::Recurrent, outputs concatenated";
+    case CellKind::lstm1997:
+      return "lstm1997: nn::Lstm1997, Hochreiter & Schmidhuber 1997 (input and output gates, no forget gate, "
+             "output-gate bias -1)";
   }
   return "?";
 }
@@ -48,6 +54,7 @@ nn::CellFactory cell_factory(CellKind kind, double forget_bias) {
     case CellKind::lstm:
     case CellKind::bilstm: return nn::cell_factory<nn::Lstm>(forget_bias);
     case CellKind::gru: return nn::cell_factory<nn::Gru>(nn::GruForm::reset_after);
+    case CellKind::lstm1997: return nn::cell_factory<nn::Lstm1997>();
   }
   throw std::invalid_argument("cell_factory: unknown cell kind");
 }
@@ -62,6 +69,7 @@ double cell_cost(CellKind kind) {
   switch (kind) {
     case CellKind::rnn: return 1;
     case CellKind::gru: return 3;
+    case CellKind::lstm1997: return 3;
     case CellKind::lstm: return 4;
     case CellKind::bilstm: return 8;
   }

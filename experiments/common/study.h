@@ -105,11 +105,11 @@ inline std::vector<uint64_t> seed_list(const Program& program) {
   return seeds;
 }
 
-// --cells: rnn (or elman), lstm, gru.
+// --cells: rnn (or elman), lstm, gru, lstm1997.
 inline std::vector<CellKind> cell_list(const Program& program) {
   std::vector<CellKind> cells;
   for (const std::string& name :
-       parse_name_list("cells", program.get<std::string>("cells"), {"elman", "rnn", "lstm", "gru"}))
+       parse_name_list("cells", program.get<std::string>("cells"), {"elman", "rnn", "lstm", "gru", "lstm1997"}))
     cells.push_back(parse_cell(name));
   return cells;
 }

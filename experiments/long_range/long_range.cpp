@@ -66,6 +66,14 @@ Evaluation evaluate(Task task, Model& model, const std::vector<Batch>& heldout) 
 
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
+// The run's cell, its gate biases by chrono initialisation when asked (LSTM only).
+std::unique_ptr<nn::Cell> new_cell(const TrainConfig& cfg, Rng& rng) {
+  std::unique_ptr<nn::Cell> cell =
+      experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, rng, cfg.forget_bias);
+  if (cfg.chrono && cfg.cell == CellKind::lstm) nn::chrono_init(static_cast<nn::Lstm&>(*cell), double(cfg.T), rng);
+  return cell;
+}
+
 }  // namespace
 
 const char* task_name(Task task) { return task == Task::adding ? "adding" : "temporal_order"; }
@@ -154,8 +162,7 @@ TrainResult train(const TrainConfig& cfg) {
   validate(cfg);
   const auto start = std::chrono::steady_clock::now();
   Rng model_rng(cfg.seed), data_rng(stream_seed(cfg.seed, kDataStream, cfg.task, cfg.T));
-  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias),
-              model_rng);
+  Model model(cfg.task, new_cell(cfg, model_rng), model_rng);
   const std::vector<Batch> heldout = heldout_set(cfg.task, cfg.T, cfg.heldout, cfg.eval_batch, cfg.seed);
   const auto params = model.named_parameters();
   optim::Adam adam(params, {.lr = cfg.lr});
@@ -220,8 +227,7 @@ TrainResult train(const TrainConfig& cfg) {
 Evaluation evaluate_saved(const TrainConfig& cfg, const nn::Checkpoint& ckpt, const std::string& prefix) {
   validate(cfg);
   Rng model_rng(cfg.seed);
-  Model model(cfg.task, experiments::make_cell(cfg.cell, input_size(cfg.task), cfg.hidden, model_rng, cfg.forget_bias),
-              model_rng);
+  Model model(cfg.task, new_cell(cfg, model_rng), model_rng);
   nn::get_module(ckpt, model, prefix);
   return evaluate(cfg.task, model, heldout_set(cfg.task, cfg.T, cfg.heldout, cfg.eval_batch, cfg.seed));
 }

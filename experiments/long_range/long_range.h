@@ -51,6 +51,7 @@ struct TrainConfig {
   double lr = 3e-3;           // Adam
   double clip = 1.0;          // clip-by-norm (0 = off)
   double forget_bias = 1.0;   // LSTM forget-gate bias
+  bool chrono = false;        // LSTM: chrono initialisation of its gate biases with T_max = T (nn::chrono_init)
   int64_t budget = 20000;     // training sequences at most (rounded up to whole batches)
   int64_t eval_every = 1024;  // sequences between held-out evaluations (rounded up to whole batches)
   int64_t heldout = 1000;     // fixed held-out sequences per (task, T), the same for every cell

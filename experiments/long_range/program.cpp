@@ -44,6 +44,7 @@ TrainConfig base_config(const Program& program) {
                          .batch = program.get<int64_t>("batch"),
                          .clip = program.get<double>("clip"),
                          .forget_bias = program.get<double>("forget-bias"),
+                         .chrono = program.get<bool>("chrono"),
                          .eval_every = program.get<int64_t>("eval-every"),
                          .heldout = program.get<int64_t>("heldout"),
                          .eval_batch = program.get<int64_t>("eval-batch")};
@@ -59,8 +60,11 @@ Settings settings(const Program& program) {
   s.cells = experiments::cell_list(program);
   s.lengths = parse_lengths(program.get<std::string>("lengths"));
   s.seeds = experiments::seed_list(program);
-  for (auto [cell, option] : std::initializer_list<std::pair<CellKind, const char*>>{
-           {CellKind::rnn, "lr-elman"}, {CellKind::lstm, "lr-lstm"}, {CellKind::gru, "lr-gru"}}) {
+  for (auto [cell, option] :
+       std::initializer_list<std::pair<CellKind, const char*>>{{CellKind::rnn, "lr-elman"},
+                                                               {CellKind::lstm, "lr-lstm"},
+                                                               {CellKind::gru, "lr-gru"},
+                                                               {CellKind::lstm1997, "lr-lstm1997"}}) {
     s.cell_lr[cell] = program.get<double>(option);
     experiments::require_positive(option, s.cell_lr[cell]);
   }
@@ -115,8 +119,12 @@ void declare_options(Program& program) {
   program.option<double>("lr-elman", kLrElman, "Adam learning rate of the Elman RNN");
   program.option<double>("lr-lstm", kLrLstm, "Adam learning rate of the LSTM");
   program.option<double>("lr-gru", kLrGru, "Adam learning rate of the GRU");
+  program.option<double>("lr-lstm1997", kLrLstm, "Adam learning rate of the 1997 LSTM (cells = lstm1997)");
   program.option<double>("clip", 1.0, "clip-by-norm threshold (0 = off)");
   program.option<double>("forget-bias", 1.0, "LSTM forget-gate bias");
+  program.flag("chrono",
+               "LSTM gate biases by chrono initialisation (Tallec & Ollivier 2018) with timescales up to T, "
+               "instead of --forget-bias");
   program.option<int64_t>("adding-budget", 300000, kQuickAddingBudget,
                           "adding problem: training sequences per run at most");
   program.option<int64_t>("order-budget", 300000, kQuickOrderBudget,

@@ -108,6 +108,20 @@ TEST_CASE("long range training: bitwise identical across runs and thread counts"
   seqgrad::testing::require_thread_invariant(run);
 }
 
+TEST_CASE("long range training: the 1997 LSTM trains; chrono initialisation changes only LSTM runs",
+          "[experiments][long_range]") {
+  const lrange::TrainResult original = lrange::train(tiny(lrange::Task::adding, lrange::CellKind::lstm1997));
+  CHECK(original.num_parameters == 3 * (8 * (8 + 2) + 8) + 8 + 1);  // cell + Linear(8 -> 1) head
+  for (const auto& p : original.curve) CHECK(std::isfinite(p.loss));
+  for (auto cell : {lrange::CellKind::lstm, lrange::CellKind::gru}) {
+    lrange::TrainConfig c = tiny(lrange::Task::adding, cell);
+    const lrange::TrainResult plain = lrange::train(c);
+    c.chrono = true;
+    const lrange::TrainResult chrono = lrange::train(c);
+    CHECK(same_bits(flatten(plain), flatten(chrono)) == (cell == lrange::CellKind::gru));
+  }
+}
+
 TEST_CASE("long range training: a run stopped mid-way resumes from its checkpoint to the same bits",
           "[experiments][long_range]") {
   seqgrad::testing::TempDir dir("long-range-partial");
