@@ -8,40 +8,11 @@
 
 #include "autograd/ops.h"
 #include "autograd/rng.h"
+#include "nn/parameter_restore.h"
 
 namespace seqgrad::nn {
 
-namespace {
-
-// Puts back every parameter's value and gradient tensors (same storage) and the module's dtype.
-class ParameterRestore {
- public:
-  explicit ParameterRestore(Module& module) : module_(module) {
-    for (Parameter* p : module.parameters()) saved_.push_back({p, p->value, p->grad});
-  }
-  ~ParameterRestore() {
-    try {
-      if (!saved_.empty()) module_.to(saved_.front().value.dtype());  // cells' own dtype bookkeeping
-    } catch (...) {  // must not escape a destructor; the values are put back below regardless
-    }
-    for (auto& s : saved_) {
-      s.p->value = s.value;
-      s.p->grad = s.grad;
-    }
-  }
-  ParameterRestore(const ParameterRestore&) = delete;
-  ParameterRestore& operator=(const ParameterRestore&) = delete;
-
- private:
-  struct Saved {
-    Parameter* p;
-    Tensor value, grad;
-  };
-  Module& module_;
-  std::vector<Saved> saved_;
-};
-
-}  // namespace
+using detail::ParameterRestore;
 
 GradcheckResult gradcheck_module(Module& module, std::span<const Tensor> inputs, const GradcheckFn& f,
                                  const GradcheckOptions& options) {
