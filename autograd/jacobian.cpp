@@ -52,17 +52,23 @@ JacobianResult jacobian(const JacobianFn& f, std::span<const Tensor> inputs) {
 
 namespace {
 
-// Rotates columns p and q of the column-major (rows, ·) matrix `a` so that they become orthogonal;
-// returns false when they already are (to working precision).
-bool orthogonalise_pair(std::vector<double>& a, int64_t rows, int64_t p, int64_t q) {
+// u·v with four partial sums in a fixed order (breaks the add chain, so the loop pipelines; the
+// order, and so the bits, never depend on the thread count or the data).
+double dot(const double* u, const double* v, int64_t n) {
+  double s[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) s[k] += u[i + k] * v[i + k];
+  for (; i < n; ++i) s[0] += u[i] * v[i];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+// Rotates columns p and q of the column-major (rows, ·) matrix `a` so that they become orthogonal,
+// updating their squared norms `norm2`; returns false when they already are (to working precision).
+bool orthogonalise_pair(std::vector<double>& a, std::vector<double>& norm2, int64_t rows, int64_t p, int64_t q) {
   double* u = a.data() + p * rows;
   double* v = a.data() + q * rows;
-  double alpha = 0, beta = 0, gamma = 0;  // ‖u‖², ‖v‖², u·v
-  for (int64_t i = 0; i < rows; ++i) {
-    alpha += u[i] * u[i];
-    beta += v[i] * v[i];
-    gamma += u[i] * v[i];
-  }
+  const double alpha = norm2[size_t(p)], beta = norm2[size_t(q)], gamma = dot(u, v, rows);  // ‖u‖², ‖v‖², u·v
   if (gamma == 0 || std::abs(gamma) <= 1e-15 * std::sqrt(alpha * beta)) return false;
   // The rotation angle that zeroes u·v (Golub & Van Loan, the symmetric Schur decomposition).
   const double zeta = (beta - alpha) / (2 * gamma);
@@ -73,6 +79,8 @@ bool orthogonalise_pair(std::vector<double>& a, int64_t rows, int64_t p, int64_t
     u[i] = c * ui - s * vi;
     v[i] = s * ui + c * vi;
   }
+  norm2[size_t(p)] = alpha - t * gamma;  // the rotated norms, exact in exact arithmetic
+  norm2[size_t(q)] = beta + t * gamma;
   return true;
 }
 
@@ -94,18 +102,20 @@ std::vector<double> singular_values(const Tensor& matrix) {
     for (int64_t j = 0; j < n; ++j) a[size_t(transposed ? i * n + j : j * m + i)] = values[size_t(i * n + j)];
   // Converges quadratically once close; 60 sweeps is far beyond what any matrix here needs, and the
   // column norms are accurate to working precision even if a pathological case were still rotating.
+  std::vector<double> norm2(static_cast<size_t>(cols));
+  auto column_norms = [&] {  // recomputed each sweep, so the updates above never drift far
+    for (int64_t j = 0; j < cols; ++j) norm2[size_t(j)] = dot(&a[size_t(j * rows)], &a[size_t(j * rows)], rows);
+  };
   for (int sweep = 0; sweep < 60; ++sweep) {
+    column_norms();
     bool rotated = false;
     for (int64_t p = 0; p + 1 < cols; ++p)
-      for (int64_t q = p + 1; q < cols; ++q) rotated |= orthogonalise_pair(a, rows, p, q);
+      for (int64_t q = p + 1; q < cols; ++q) rotated |= orthogonalise_pair(a, norm2, rows, p, q);
     if (!rotated) break;
   }
+  column_norms();
   std::vector<double> sigma(static_cast<size_t>(cols));
-  for (int64_t j = 0; j < cols; ++j) {
-    double s = 0;
-    for (int64_t i = 0; i < rows; ++i) s += a[size_t(j * rows + i)] * a[size_t(j * rows + i)];
-    sigma[size_t(j)] = std::sqrt(s);
-  }
+  for (int64_t j = 0; j < cols; ++j) sigma[size_t(j)] = std::sqrt(norm2[size_t(j)]);
   std::sort(sigma.begin(), sigma.end(), std::greater<double>());
   return sigma;
 }
