@@ -1,6 +1,9 @@
 // state_jacobians: per step, autograd's jacobian() of one cell step with respect to the previous
-// state (h, or h and c), the cell's parameters entered as float64 constants via Parameter::use.
+// state (h, or h and c), the cell's parameters entered as float64 constants via Parameter::use;
+// then every step's singular values, one step per task.
 #include "nn/jacobian_probe.h"
+
+#include <oneapi/tbb/parallel_for.h>
 
 #include <stdexcept>
 #include <string>
@@ -73,7 +76,6 @@ std::vector<StepJacobian> state_jacobians(Cell& cell, const Tensor& x, const Sta
     const JacobianResult r = has_c ? jacobian(step, {h, c}) : jacobian(step, {h});
     StepJacobian out;
     out.jacobian = has_c ? side_by_side(r.jacobians[0], r.jacobians[1]) : r.jacobians[0];
-    out.singular_values = singular_values(out.jacobian);
     out.state = r.value.clone().reshape({r.value.numel()});
     if (has_c) {  // split s_t = [h; c] back into its halves
       const std::vector<double> s = out.state.to_vector();
@@ -84,6 +86,9 @@ std::vector<StepJacobian> state_jacobians(Cell& cell, const Tensor& x, const Sta
     }
     steps.push_back(std::move(out));
   }
+  // The SVDs are independent of each other and each sequential: spread over threads, same bits.
+  tbb::parallel_for(size_t(0), steps.size(),
+                    [&](size_t t) { steps[t].singular_values = singular_values(steps[t].jacobian); });
   return steps;
 }
 

@@ -25,7 +25,8 @@ struct StepJacobian {
 // For t = 0 … T−1, s_t = cell.step(x_t, s_{t−1}) with s_{−1} = `initial` (zeros when undefined;
 // h and c (1, H) or (H) each). Runs in float64 whatever the cell's dtype (the cell is converted for
 // the call and its values, gradients and dtype restored afterwards); parameters enter as constants,
-// so their gradients are untouched. One forward and S backward passes per step (autograd/jacobian.h).
+// so their gradients are untouched. One forward and S backward passes per step (autograd/jacobian.h),
+// then the T singular-value decompositions, spread over threads (each one sequential).
 // The same cell and inputs give the same bits at any thread count. Throws naming the function when
 // x is not (T, I) with I = cell.input_size() and T >= 1, or the initial state does not fit.
 std::vector<StepJacobian> state_jacobians(Cell& cell, const Tensor& x, const StateValues& initial = {});
