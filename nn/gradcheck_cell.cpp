@@ -2,46 +2,18 @@
 // Parameter::use, so every use of a parameter inside the module feeds that leaf's gradient.
 #include "nn/gradcheck_cell.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "autograd/ops.h"
 #include "autograd/rng.h"
+#include "nn/parameter_restore.h"
 
 namespace seqgrad::nn {
 
-namespace {
-
-// Puts back every parameter's value and gradient tensors (same storage) and the module's dtype.
-class ParameterRestore {
- public:
-  explicit ParameterRestore(Module& module) : module_(module) {
-    for (Parameter* p : module.parameters()) saved_.push_back({p, p->value, p->grad});
-  }
-  ~ParameterRestore() {
-    try {
-      if (!saved_.empty()) module_.to(saved_.front().value.dtype());  // cells' own dtype bookkeeping
-    } catch (...) {  // must not escape a destructor; the values are put back below regardless
-    }
-    for (auto& s : saved_) {
-      s.p->value = s.value;
-      s.p->grad = s.grad;
-    }
-  }
-  ParameterRestore(const ParameterRestore&) = delete;
-  ParameterRestore& operator=(const ParameterRestore&) = delete;
-
- private:
-  struct Saved {
-    Parameter* p;
-    Tensor value, grad;
-  };
-  Module& module_;
-  std::vector<Saved> saved_;
-};
-
-}  // namespace
+using detail::ParameterRestore;
 
 GradcheckResult gradcheck_module(Module& module, std::span<const Tensor> inputs, const GradcheckFn& f,
                                  const GradcheckOptions& options) {
@@ -56,6 +28,48 @@ GradcheckResult gradcheck_module(Module& module, std::span<const Tensor> inputs,
     return f(v.subspan(params.size()));
   };
   return gradcheck(with_params, all, options);
+}
+
+namespace {
+
+// The parameters of `module` named in `names`, in that order; throws on an unknown or repeated name.
+std::vector<Parameter*> select_parameters(Module& module, std::span<const std::string> names) {
+  if (names.empty()) throw std::invalid_argument("gradcheck_module: no parameters selected");
+  const auto named = module.named_parameters();
+  std::vector<Parameter*> selected;
+  for (const std::string& name : names) {
+    auto it = std::find_if(named.begin(), named.end(), [&](const auto& np) { return np.first == name; });
+    if (it == named.end()) {
+      std::string valid;
+      for (const auto& np : named) valid += (valid.empty() ? "" : ", ") + np.first;
+      throw std::invalid_argument("gradcheck_module: no parameter named '" + name +
+                                  "'; valid names: " + (valid.empty() ? "(the module has no parameters)" : valid));
+    }
+    if (std::find(selected.begin(), selected.end(), it->second) != selected.end())
+      throw std::invalid_argument("gradcheck_module: parameter '" + name + "' selected twice");
+    selected.push_back(it->second);
+  }
+  return selected;
+}
+
+}  // namespace
+
+GradcheckResult gradcheck_module(Module& module, const ModuleFn& f, std::span<const std::string> parameters,
+                                 const GradcheckOptions& options) {
+  const std::vector<Parameter*> selected = select_parameters(module, parameters);
+  ParameterRestore restore(module);
+  module.to(DType::f64);
+  std::vector<Tensor> values;  // gradcheck's leaves: the selected parameters' float64 values
+  for (Parameter* p : selected) values.push_back(p->value);
+  auto with_params = [&](std::span<const Var> v) {
+    Tape& tape = v[0].tape();
+    for (Parameter* p : module.parameters()) {
+      auto it = std::find(selected.begin(), selected.end(), p);
+      p->use(it == selected.end() ? tape.constant(p->value) : v[size_t(it - selected.begin())]);
+    }
+    return f(tape);
+  };
+  return gradcheck(with_params, values, options);
 }
 
 GradcheckResult gradcheck_cell(Cell& cell, int64_t batch, int64_t steps, uint64_t seed,

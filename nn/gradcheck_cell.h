@@ -1,11 +1,13 @@
 // One-line gradient checks of modules and cells in float64, over parameters AND inputs:
 //   gradcheck_cell(cell, batch, steps)      — a cell unrolled over random inputs and initial state;
-//   gradcheck_module(module, inputs, f)     — any scalar function of a module and some inputs.
+//   gradcheck_module(module, inputs, f)     — any scalar function of a module and some inputs;
+//   gradcheck_module(module, f, {"l0.weight_hh"}) — a function of a module, over the named parameters only.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 
 #include "autograd/gradcheck.h"
 #include "nn/cell.h"
@@ -22,6 +24,22 @@ GradcheckResult gradcheck_module(Module& module, std::span<const Tensor> inputs,
 inline GradcheckResult gradcheck_module(Module& module, std::initializer_list<Tensor> inputs, const GradcheckFn& f,
                                         const GradcheckOptions& options = {}) {
   return gradcheck_module(module, std::span<const Tensor>(inputs.begin(), inputs.size()), f, options);
+}
+
+// f builds its output on `tape` from the module (running in float64) and any data it enters itself
+// (as float64 constants).
+using ModuleFn = std::function<Var(Tape& tape)>;
+// Gradchecks f with respect to the parameters named in `parameters` only (named_parameters()
+// names; GradcheckResult::input indexes this list); every other parameter is held fixed, entered
+// as a float64 constant, so no time goes into its finite differences. Values, gradients and dtype
+// are restored afterwards as above. Throws naming the function on an empty list, a repeated name,
+// or an unknown name (then listing every valid one).
+GradcheckResult gradcheck_module(Module& module, const ModuleFn& f, std::span<const std::string> parameters,
+                                 const GradcheckOptions& options = {});
+inline GradcheckResult gradcheck_module(Module& module, const ModuleFn& f,
+                                        std::initializer_list<std::string> parameters,
+                                        const GradcheckOptions& options = {}) {
+  return gradcheck_module(module, f, std::span<const std::string>(parameters.begin(), parameters.size()), options);
 }
 
 // Loss = Σ_t Σ h_t ⊙ R_t with fixed random R_t. Gradcheck inputs, in order: the parameters,

@@ -15,6 +15,7 @@
 #include "nn/cells.h"
 #include "nn/checkpoint.h"
 #include "nn/init.h"
+#include "nn/jacobian_probe.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
 #include "nn/safetensors.h"  // module_tensors
@@ -163,6 +164,36 @@ GradientProfile probe_saved(CellKind kind, const NetworkConfig& cfg, const nn::C
   Regressor model(make_cell(kind, cfg.hidden, model_rng, cfg.forget_bias), model_rng);
   nn::get_module(ckpt, model, prefix);
   return probe(model, tasks::adding_problem(probe_rng, cfg.probe_batch, cfg.T));
+}
+
+// ---- per-step Jacobian spectrum ------------------------------------------------------------------
+
+double JacobianSpectrum::geomean_max() const {
+  if (sigma_max.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double log_sum = 0;
+  for (double s : sigma_max) log_sum += std::log(s);
+  return std::exp(log_sum / double(sigma_max.size()));
+}
+
+JacobianSpectrum jacobian_spectrum(CellKind kind, const NetworkConfig& cfg,
+                                   const std::map<std::string, Tensor>& parameters) {
+  check_config(cfg.T, cfg.hidden, cfg.probe_batch, "jacobian_spectrum");
+  Rng model_rng(cfg.seed), probe_rng(cfg.seed + kProbeStream);
+  Regressor model(make_cell(kind, cfg.hidden, model_rng, cfg.forget_bias), model_rng);
+  if (!parameters.empty()) nn::load_module_tensors(model, parameters);
+  const Tensor x = tasks::adding_problem(probe_rng, cfg.probe_batch, cfg.T).x;  // (B, T, 2)
+  const int64_t per_row = cfg.T * x.size(2);
+  const std::vector<double> all = x.to_vector();
+  const Tensor first =
+      Tensor::from({cfg.T, x.size(2)}, std::span<const double>(all.data(), size_t(per_row)), x.dtype());
+  JacobianSpectrum spectrum;
+  for (const nn::StepJacobian& step : nn::state_jacobians(*model.cell, first)) {
+    const std::vector<double>& sv = step.singular_values;
+    spectrum.sigma_max.push_back(sv.front());
+    spectrum.sigma_median.push_back(sv[sv.size() / 2]);
+    spectrum.sigma_min.push_back(sv.back());
+  }
+  return spectrum;
 }
 
 // ---- spectral sweep ------------------------------------------------------------------------------

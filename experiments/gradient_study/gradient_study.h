@@ -5,6 +5,8 @@
 //   (b) network_study:  ‖∂L/∂h_k‖ for Elman, LSTM, GRU at init and after training (adding problem);
 //       spectral_study: Elman with W_hh = ρ·Q (Q orthogonal, so the spectral radius is exactly ρ),
 //                       the tanh-derivative factor γ and ρ·γ next to the measured decay per step.
+//       jacobian_spectrum: the singular values of the per-step state Jacobian ∂s_t/∂s_{t−1} of a
+//                       network (nn::state_jacobians), the factor Pascanu et al. bound the decay with.
 //   (c) clipping_study: the exploding setting trained with no clipping and with clip-by-norm θ.
 // Everything random comes from Rngs seeded by the caller's seed: same seed ⇒ same bits.
 #pragma once
@@ -70,6 +72,21 @@ struct NetworkResult {
 // model, the data stream and the probe batch derive from cfg.seed only, so every cell sees the
 // same data. Trains cfg.train_steps Adam steps (with clip-by-norm cfg.clip when > 0).
 NetworkResult network_study(CellKind cell, const NetworkConfig& cfg);
+
+// ---- per-step Jacobian spectrum ------------------------------------------------------------------
+
+struct JacobianSpectrum {
+  // [t], t = 0..T−1, of J_t = ∂s_t/∂s_{t−1} (s = h, or [h; c] for the LSTM: S = H or 2H values):
+  // the largest singular value, the middle one (σ_{S/2} counting from σ_0 = the largest) and the
+  // smallest. ‖∂s_T/∂s_k‖ ≤ Π_{t>k} sigma_max[t] (Pascanu et al. 2013).
+  std::vector<double> sigma_max, sigma_median, sigma_min;
+  double geomean_max() const;  // (Π_t sigma_max[t])^(1/T): the bound's factor per step
+};
+// Along the first sequence of cfg's probe batch, for the network network_study builds from
+// cfg.seed: at initialisation when `parameters` is empty, else with those (NetworkResult::parameters).
+// Computed in float64 (nn::state_jacobians), S backward passes per step.
+JacobianSpectrum jacobian_spectrum(CellKind cell, const NetworkConfig& cfg,
+                                   const std::map<std::string, Tensor>& parameters = {});
 
 // ---- spectral-radius sweep ---------------------------------------------------------------------
 

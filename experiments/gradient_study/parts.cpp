@@ -15,6 +15,7 @@ namespace {
 
 using experiments::fmt;
 using Metrics = std::map<std::string, experiments::Value>;
+using experiments::Run;
 
 std::string seed_text(uint64_t seed) { return "seed" + std::to_string(seed); }
 
@@ -87,6 +88,28 @@ void log_network(const NetworkLogs& logs, Metrics& metrics, const NetworkResult&
       static_cast<long long>(steps), r.init.loss, r.trained.loss);
 }
 
+// metrics/jacobian_spectrum.csv: per network and stage, the singular values of ∂s_t/∂s_{t−1} along
+// the first probe sequence (init: the network network_study starts from; trained: r.parameters).
+void log_spectra(experiments::Run& run, Metrics& metrics, const std::vector<CellKind>& cells, const NetworkRuns& runs,
+                 const std::vector<uint64_t>& seeds, NetworkConfig cfg) {
+  auto& csv =
+      run.csv("jacobian_spectrum", {"t", "series", "cell", "seed", "stage", "sigma_max", "sigma_median", "sigma_min"});
+  for (CellKind kind : cells)
+    for (size_t i = 0; i < seeds.size(); ++i) {
+      cfg.seed = seeds[i];
+      const std::string cell = cell_name(kind), key = cell + "/" + seed_text(cfg.seed);
+      for (bool trained : {false, true}) {
+        const std::string stage = trained ? "trained" : "init";
+        const JacobianSpectrum s =
+            jacobian_spectrum(kind, cfg, trained ? runs.at(kind)[i].parameters : Run::NamedTensors{});
+        for (size_t t = 0; t < s.sigma_max.size(); ++t)
+          csv.row({int64_t(t), cell + "_" + stage + "_" + seed_text(cfg.seed), cell, int64_t(cfg.seed), stage,
+                   s.sigma_max[t], s.sigma_median[t], s.sigma_min[t]});
+        metrics[key + "/jacobian_sigma_max_geomean_" + stage] = s.geomean_max();
+      }
+    }
+}
+
 void plot_networks(experiments::Run& run, int64_t T) {
   run.plot({.name = "gradient_norms",
             .csv = "gradient_norms",
@@ -106,6 +129,15 @@ void plot_networks(experiments::Run& run, int64_t T) {
             .title = "training loss (batch MSE), adding problem T = " + std::to_string(T),
             .x_label = "step",
             .y_label = "MSE"});
+  run.plot({.name = "jacobian_spectrum",
+            .csv = "jacobian_spectrum",
+            .x = "t",
+            .y = {"sigma_max"},
+            .group_by = "series",
+            .log_y = true,
+            .title = "largest singular value of ds_t/ds_{t-1} along a probe sequence, T = " + std::to_string(T),
+            .x_label = "t",
+            .y_label = "sigma_max(ds_t/ds_{t-1})"});
 }
 
 // ---- clipping -----------------------------------------------------------------------------------
@@ -229,6 +261,7 @@ std::vector<Claim> networks_part(const Context& ctx, const std::vector<CellKind>
       log_network(logs, metrics, runs[cell].back(), seed, cfg.train_steps);
       models[std::string(cell_name(cell)) + "_" + seed_text(seed)] = runs[cell].back().parameters;
     }
+  log_spectra(run, metrics, cells, runs, ctx.seeds, cfg);
   plot_networks(run, cfg.T);
   run.save_models(models);
   run.finish(metrics);

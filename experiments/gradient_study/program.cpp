@@ -108,7 +108,8 @@ Written run_parts(const Program& program, const Hooks& hooks) {
     out.runs.push_back({part, std::move(plots)});
   };
   if (parts.count("scalar")) add("scalar", scalar_part(program, ws, scalar_T), {"gradients"});
-  if (parts.count("networks")) add("networks", networks_part(ctx, cells, net), {"gradient_norms", "train_loss"});
+  if (parts.count("networks"))
+    add("networks", networks_part(ctx, cells, net), {"gradient_norms", "train_loss", "jacobian_spectrum"});
   if (parts.count("spectral")) add("spectral", spectral_part(program, rhos, net), {"gradient_norms"});
   if (parts.count("clipping")) add("clipping", clipping_part(ctx, thetas, clip), {"loss", "grad_norms"});
   return out;

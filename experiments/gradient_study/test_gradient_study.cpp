@@ -4,10 +4,12 @@
 // the verdicts over seeds, and the program's --resume and --eval-only on a tiny run.
 #include <tbb/global_control.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 
+#include "autograd/jacobian.h"
 #include "experiments/common/io.h"
 #include "experiments/gradient_study/parts.h"
 #include "experiments/gradient_study/program.h"
@@ -81,6 +83,37 @@ TEST_CASE("network study: T finite gradient norms per cell, at init and after tr
     REQUIRE(g::parse_cell(g::cell_name(kind)) == kind);
   }
   REQUIRE_THROWS_AS(g::parse_cell("transformer"), std::invalid_argument);
+}
+
+TEST_CASE("jacobian spectrum: T ordered values per cell, the trained parameters used, Elman bounded by W_hh",
+          "[experiments][gradients]") {
+  const g::NetworkConfig cfg = tiny_network();
+  g::NetworkConfig untrained = cfg;
+  untrained.train_steps = 0;
+  for (auto kind : {g::CellKind::rnn, g::CellKind::lstm, g::CellKind::gru}) {
+    INFO(g::cell_name(kind));
+    const g::NetworkResult r = g::network_study(kind, cfg);
+    const g::JacobianSpectrum init = g::jacobian_spectrum(kind, cfg),
+                              trained = g::jacobian_spectrum(kind, cfg, r.parameters);
+    for (const g::JacobianSpectrum* s : {&init, &trained}) {
+      REQUIRE(s->sigma_max.size() == size_t(cfg.T));
+      REQUIRE(s->sigma_median.size() == size_t(cfg.T));
+      REQUIRE(s->sigma_min.size() == size_t(cfg.T));
+      for (size_t t = 0; t < s->sigma_max.size(); ++t)
+        REQUIRE((s->sigma_max[t] >= s->sigma_median[t] && s->sigma_median[t] >= s->sigma_min[t] &&
+                 s->sigma_min[t] >= 0 && std::isfinite(s->sigma_max[t])));
+      REQUIRE(std::isfinite(s->geomean_max()));
+    }
+    REQUIRE(trained.sigma_max != init.sigma_max);
+    // Without parameters: exactly the network network_study starts from.
+    REQUIRE(same_bits(g::jacobian_spectrum(kind, cfg, g::network_study(kind, untrained).parameters).sigma_max,
+                      init.sigma_max));
+    if (kind == g::CellKind::rnn) {  // J_t = diag(1 − h_t²)·W_hh with 0 < 1 − h² <= 1: σ_max(J_t) <= σ_max(W_hh)
+      const double bound = singular_values(r.parameters.at("cell.weight_hh")).front();
+      for (double s : trained.sigma_max) REQUIRE(s <= bound * (1 + 1e-12));
+    }
+  }
+  seqgrad::testing::require_thread_invariant([&] { return g::jacobian_spectrum(g::CellKind::lstm, cfg).sigma_min; });
 }
 
 TEST_CASE("spectral study: gamma lies between 0 and 1, larger rho keeps more gradient", "[experiments][gradients]") {
@@ -273,6 +306,10 @@ TEST_CASE("gradient study program: --resume trains nothing and writes the same m
   const std::string networks = experiments::read_file(root / "networks" / "metrics.json");
   const std::string clipping = experiments::read_file(root / "clipping" / "metrics.json");
   REQUIRE(experiments::read_file(root / "networks" / "metrics" / "cells.csv").find("reset-after") != std::string::npos);
+  const std::string spectrum = experiments::read_file(root / "networks" / "metrics" / "jacobian_spectrum.csv");
+  REQUIRE(spectrum.starts_with("t,series,cell,seed,stage,sigma_max,sigma_median,sigma_min\n"));
+  REQUIRE(std::count(spectrum.begin(), spectrum.end(), '\n') == 1 + 2 * 2 * 2 * 6);  // cells x seeds x stages x T
+  REQUIRE(networks.find("gru/seed2/jacobian_sigma_max_geomean_trained") != std::string::npos);
 
   REQUIRE(run_program(dir.path.string(), {"--resume"}).empty());
   REQUIRE(experiments::read_file(root / "networks" / "metrics.json") == networks);
