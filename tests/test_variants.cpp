@@ -167,7 +167,7 @@ TEST_CASE("LSTM 1997: no forget gate, the paper's squashings, negative output-ga
     }
 }
 
-TEST_CASE("chrono initialisation: b_f = log U[1, T - 1], b_i = -b_f, nothing else changes", "[nn][cells]") {
+TEST_CASE("chrono initialisation: b_f = log U(1, T - 1), b_i = -b_f, nothing else changes", "[nn][cells]") {
   Rng rng(3), same(3), draws(11);
   Lstm cell(kI, 200, rng), before(kI, 200, same);
   chrono_init(cell, 100.0, draws);

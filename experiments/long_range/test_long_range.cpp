@@ -108,7 +108,7 @@ TEST_CASE("long range training: bitwise identical across runs and thread counts"
   seqgrad::testing::require_thread_invariant(run);
 }
 
-TEST_CASE("long range training: the 1997 LSTM trains; chrono initialisation changes only LSTM runs",
+TEST_CASE("long range training: the 1997 LSTM trains, and chrono initialisation changes only LSTM runs",
           "[experiments][long_range]") {
   const lrange::TrainResult original = lrange::train(tiny(lrange::Task::adding, lrange::CellKind::lstm1997));
   CHECK(original.num_parameters == 3 * (8 * (8 + 2) + 8) + 8 + 1);  // cell + Linear(8 -> 1) head
