@@ -429,6 +429,16 @@ TEST_CASE("architecture comparison: the claims follow compare(), inconclusive be
   REQUIRE(ac::gru_lstm_claim({noisy, three}).verdict == "holds");
 }
 
+TEST_CASE("architecture comparison: the hidden-512 parameter counts hold for two layers of input 512",
+          "[experiments][architecture]") {
+  const experiments::Claim c = ac::hidden512_parameter_claim();
+  // LSTM 4·(512·(512 + 512) + 512) per layer, GRU 3·(512·1024 + 512) + 512 (b_hn).
+  CHECK(c.measured ==
+        "1 layer, input 512: lstm 2099200, gru 1574912; 2 layers, input 512: lstm 4198400, gru 3149824; "
+        "fits: 2 layers, input 512");
+  CHECK(c.verdict == "holds");
+}
+
 TEST_CASE("architecture comparison: the speed claim needs a difference beyond timing noise",
           "[experiments][architecture]") {
   using ac::CellKind;

@@ -2,6 +2,7 @@
 #include "experiments/architecture_comparison/verdicts.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace seqgrad::architecture_comparison {
@@ -51,6 +52,36 @@ Claim parameter_claim(const std::vector<TaskOutcome>& tasks) {
   return {"GRU has about 25% fewer parameters than LSTM",
           "recurrent layer (nn::Recurrent num_parameters) 20-30% smaller: 3 gate blocks (+ b_hn) instead of 4",
           measured, ok ? "holds" : "does not hold"};
+}
+
+namespace {
+
+// Parameters of an nn::Recurrent of `kind` cells, hidden 512, over `layers` layers with input `input`.
+int64_t recurrent_parameters(CellKind kind, int64_t input, int64_t layers) {
+  Rng rng(0);
+  nn::Recurrent net(experiments::cell_factory(kind, 0.0), input, 512, rng, {.num_layers = layers});
+  return net.num_parameters();
+}
+
+}  // namespace
+
+Claim hidden512_parameter_claim() {
+  std::string measured;
+  std::vector<std::string> fitting;
+  for (int64_t layers : {1, 2}) {
+    const int64_t lstm = recurrent_parameters(CellKind::lstm, 512, layers),
+                  gru = recurrent_parameters(CellKind::gru, 512, layers);
+    const bool fits = std::abs(double(lstm) / 4.2e6 - 1) <= 0.05 && std::abs(double(gru) / 3.1e6 - 1) <= 0.05;
+    const std::string config = std::to_string(layers) + (layers == 1 ? " layer" : " layers") + ", input 512";
+    append(measured, config + ": lstm " + std::to_string(lstm) + ", gru " + std::to_string(gru));
+    if (fits) fitting.push_back(config);
+  }
+  measured += fitting.empty() ? "; no configuration fits" : "; fits: " + fitting.front();
+  return {"For hidden size 512: LSTM ~4.2M parameters, GRU ~3.1M",
+          "counted on nn::Recurrent (LSTM; GRU reset-after) with hidden 512 and input 512, 1 and 2 layers: holds "
+          "for the configurations within 5% of both figures (one bias per gate; PyTorch's two add 4·512 resp. "
+          "3·512 per layer)",
+          measured, fitting.empty() ? "does not hold" : "holds"};
 }
 
 // Judged on process CPU seconds per training epoch: on a shared machine the wall clock also counts
@@ -128,7 +159,8 @@ Claim rnn_claim(const std::vector<TaskOutcome>& tasks) {
 
 std::vector<Claim> judge_claims(const std::vector<TaskOutcome>& tasks) {
   std::vector<Claim> out;
-  for (Claim c : {parameter_claim(tasks), speed_claim(tasks), gru_lstm_claim(tasks), rnn_claim(tasks)})
+  for (Claim c : {parameter_claim(tasks), hidden512_parameter_claim(), speed_claim(tasks), gru_lstm_claim(tasks),
+                  rnn_claim(tasks)})
     if (!c.claim.empty()) out.push_back(std::move(c));
   return out;
 }
