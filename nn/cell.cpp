@@ -1,8 +1,14 @@
 // Cell basics shared by every cell.
 #include "nn/cell.h"
 
+#include <cxxabi.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 
 namespace seqgrad::nn {
 
@@ -16,6 +22,31 @@ State Cell::zero_state(Tape& tape, int64_t batch) const {
   State s{tape.constant(Tensor::zeros({batch, hidden_size_}, dtype_)), Var()};
   if (has_cell_state()) s.c = tape.constant(Tensor::zeros({batch, hidden_size_}, dtype_));
   return s;
+}
+
+// The demangled dynamic type, namespaces dropped ("seqgrad::nn::Lstm" -> "Lstm"); a template's
+// name is kept whole, since its arguments may hold "::" too.
+std::string Cell::type_name() const {
+  const char* mangled = typeid(*this).name();
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  std::string name = status == 0 && demangled ? demangled.get() : mangled;
+  const size_t colons = name.rfind("::");
+  if (name.find('<') == std::string::npos && colons != std::string::npos) name.erase(0, colons + 2);
+  return name;
+}
+
+void Cell::add_gate_weights(int64_t gates, Rng& rng, Parameter& weight_ih, Parameter& weight_hh, Parameter& bias) {
+  if (gates <= 0)
+    throw std::invalid_argument(type_name() + ": gate count must be positive, got " + std::to_string(gates));
+  const int64_t I = input_size_, H = hidden_size_;
+  const double a = 1.0 / std::sqrt(double(H));
+  weight_ih.value = Tensor::uniform({gates * H, I}, rng, -a, a);
+  weight_hh.value = Tensor::uniform({gates * H, H}, rng, -a, a);
+  bias.value = Tensor::uniform({gates * H}, rng, -a, a);
+  register_parameter("weight_ih", weight_ih);
+  register_parameter("weight_hh", weight_hh);
+  register_parameter("bias", bias);
 }
 
 void Cell::check_input(const Var& x, const State& state, const char* cell) const {

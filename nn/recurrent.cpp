@@ -47,10 +47,14 @@ void check_mask(const Tensor& m, const Shape& want, DType dtype, const char* wha
                                 dtype_name(dtype) + " " + want.str());
 }
 
-void check_state(const Var& v, int64_t B, int64_t H, DType dtype, const char* what) {
+// "unroll: cell 'Lstm' ", the start of every error about how a cell and its inputs fit.
+std::string about(const Cell& cell) { return "unroll: cell '" + cell.type_name() + "' "; }
+
+void check_state(const Cell& cell, const Var& v, int64_t B, DType dtype, const char* what) {
+  const int64_t H = cell.hidden_size();
   if (!(v.shape() == Shape{B, H}) || v.dtype() != dtype)
-    throw std::invalid_argument(std::string("unroll: initial ") + what + " is " + v.value().describe() +
-                                " but expected " + dtype_name(dtype) + " (" + str(B) + ", " + str(H) + ")");
+    throw std::invalid_argument(about(cell) + "expects initial " + what + " " + dtype_name(dtype) + " (" + str(B) +
+                                ", " + str(H) + "), got " + v.value().describe());
 }
 
 double frobenius(const Tensor& g) {
@@ -88,8 +92,8 @@ void check_unroll_input(const Cell& cell, const Var& x, std::span<const int64_t>
   if (x.rank() != 3) throw std::invalid_argument("unroll: input must be (B, T, F), got " + x.shape().str());
   const int64_t B = x.size(0), T = x.size(1);
   if (x.size(2) != cell.input_size())
-    throw std::invalid_argument("unroll: input " + x.shape().str() + " has " + str(x.size(2)) +
-                                " features but the cell expects " + str(cell.input_size()));
+    throw std::invalid_argument(about(cell) + "expects input features " + str(cell.input_size()) + ", got x " +
+                                x.shape().str() + " (" + str(x.size(2)) + " features)");
   if (B == 0 || T == 0) throw std::invalid_argument("unroll: empty batch or sequence, input " + x.shape().str());
   if (!lengths.empty()) {
     if (int64_t(lengths.size()) != B)
@@ -111,11 +115,13 @@ State initial_state(const Cell& cell, const Var& x, const State& initial) {
     s.h = x.tape().constant(Tensor::zeros({B, H}, dt));
     if (has_c) s.c = x.tape().constant(Tensor::zeros({B, H}, dt));
   } else {
-    if (!s.h.defined()) throw std::invalid_argument("unroll: initial state has c but no h");
-    check_state(s.h, B, H, dt, "h");
+    if (!s.h.defined()) throw std::invalid_argument(about(cell) + "got an initial state with c but no h");
+    check_state(cell, s.h, B, dt, "h");
     if (has_c) {
-      if (!s.c.defined()) throw std::invalid_argument("unroll: the cell has a cell state but initial c is undefined");
-      check_state(s.c, B, H, dt, "c");
+      if (!s.c.defined())
+        throw std::invalid_argument(about(cell) +
+                                    "has a cell state (has_cell_state() is true) but initial c is undefined");
+      check_state(cell, s.c, B, dt, "c");
     } else {
       s.c = Var();  // ignored by cells without a cell state
     }
@@ -167,18 +173,46 @@ StepMasks step_masks(const Cell& cell, const Var& x, const UnrollOptions& o, Unr
   return m;
 }
 
-// Step t: the cell on x_t (B, F) and s (B, H) each, with dropout on its inputs and zoneout on its result.
-State masked_step(Cell& cell, const Var& x, int64_t t, const State& s, const StepMasks& m) {
+// "(B, H)" and "f32 (2, 5)": what a state should be and what it is.
+std::string state_shape(int64_t B, int64_t H) { return "(" + str(B) + ", " + str(H) + ")"; }
+std::string described(const Var& v) { return v.defined() ? v.value().describe() : std::string("undefined"); }
+
+// cell.step(x, s) for x (B, F) and s (B, H) each, naming the mistakes a new cell makes: a state
+// that is not (B, H), or a c that disagrees with has_cell_state().
+State checked_step(Cell& cell, const Var& x, const State& s) {
   const int64_t B = x.size(0), H = cell.hidden_size();
   const bool has_c = cell.has_cell_state();
+  State n;
+  try {
+    n = cell.step(x, s);
+  } catch (const std::logic_error& e) {  // also std::invalid_argument
+    // A step reading s.c of a cell that declares no cell state reads an undefined Var.
+    if (has_c || std::string(e.what()).find("default-constructed") == std::string::npos) throw;
+    throw std::logic_error(about(cell) + "step used an undefined Var (" + e.what() +
+                           "); has_cell_state() is false, so state.c is undefined: a cell that reads or returns c "
+                           "must override has_cell_state() to return true");
+  }
+  if (!n.h.defined() || !(n.h.shape() == Shape{B, H}))
+    throw std::logic_error(about(cell) + "step returned h " + described(n.h) + " but expected " + state_shape(B, H));
+  if (has_c && !n.c.defined())
+    throw std::logic_error(about(cell) + "has a cell state (has_cell_state() is true) but its step returned no c");
+  if (has_c && !(n.c.shape() == Shape{B, H}))
+    throw std::logic_error(about(cell) + "step returned c " + described(n.c) + " but expected " + state_shape(B, H));
+  if (!has_c && n.c.defined())
+    throw std::logic_error(about(cell) +
+                           "step returned a cell state c but has_cell_state() is false: override "
+                           "has_cell_state() to return true, so the wrappers carry c");
+  return n;
+}
+
+// Step t: the cell on x_t (B, F) and s (B, H) each, with dropout on its inputs and zoneout on its result.
+State masked_step(Cell& cell, const Var& x, int64_t t, const State& s, const StepMasks& m) {
+  const int64_t B = x.size(0);
   Var xt = reshape(slice(x, 1, t, t + 1), {B, x.size(2)});  // (B, F)
   if (m.input.defined()) xt = xt * m.input;
   State in = s;
   if (m.state.defined()) in.h = s.h * m.state;
-  State n = cell.step(xt, in);
-  if (!n.h.defined() || !(n.h.shape() == Shape{B, H}) || (has_c && !n.c.defined()))
-    throw std::logic_error("unroll: the cell's step returned a state that is not (" + str(B) + ", " + str(H) + ")");
-  if (!has_c) n.c = Var();
+  State n = checked_step(cell, xt, in);
   if (m.zone_h) {
     if (m.training) n.h = where(m.masks->zoneout_h[size_t(t)], s.h, n.h);
     else n.h = n.h * (1 - m.zoneout_h) + s.h * m.zoneout_h;

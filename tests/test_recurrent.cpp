@@ -520,7 +520,8 @@ TEST_CASE("recurrent wrappers: bad input throws naming the problem", "[nn][recur
   REQUIRE_THROWS_NAMING(unroll(cell, x, {}, {.lengths = zero}), "unroll", "lengths[0] = 0");
   REQUIRE_THROWS_NAMING(unroll(cell, x, {}, {.lengths = three}), "unroll", "3 lengths for a batch of 2");
   REQUIRE_THROWS_NAMING(unroll(cell, tape.constant(Tensor::zeros({2, 3}))), "unroll", "(B, T, F)", "(2, 3)");
-  REQUIRE_THROWS_NAMING(unroll(cell, tape.constant(Tensor::zeros({2, 5, 4}))), "unroll", "4 features", "expects 3");
+  REQUIRE_THROWS_NAMING(unroll(cell, tape.constant(Tensor::zeros({2, 5, 4}))), "unroll", "cell 'Elman'",
+                        "expects input features 3", "(2, 5, 4)");
   REQUIRE_THROWS_NAMING(unroll(cell, x, {tape.constant(Tensor::zeros({3, 4})), Var()}), "unroll", "initial h", "(3, 4)",
                         "(2, 4)");
   REQUIRE_THROWS_NAMING(unroll(cell, x, {}, {.regularization = {.state_dropout = 0.5}}), "unroll", "Rng");

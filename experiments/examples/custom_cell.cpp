@@ -1,7 +1,6 @@
 // A new cell variant in one file, checked and trained: JANET (van der Westhuizen & Lasenby 2018),
 // an LSTM with only a forget gate. Nothing under autograd/ or nn/ changes.
 //   [f g] = x·W_ihᵀ + h·W_hhᵀ + b,   c_t = σ(f) ⊙ c_{t−1} + (1 − σ(f − β)) ⊙ tanh(g),   h_t = c_t
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -19,13 +18,8 @@ class Janet : public nn::Cell {
  public:
   Janet(int64_t input_size, int64_t hidden_size, Rng& rng, double beta = 1.0)
       : Cell(input_size, hidden_size), beta_(beta) {
-    const double a = 1.0 / std::sqrt(double(hidden_size));
-    weight_ih.value = Tensor::uniform({2 * hidden_size, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({2 * hidden_size, hidden_size}, rng, -a, a);
-    bias.value = Tensor::zeros({2 * hidden_size});
-    register_parameter("weight_ih", weight_ih);
-    register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias);
+    add_gate_weights(/*gates=*/2, rng, weight_ih, weight_hh, bias);  // (2H, I), (2H, H), (2H): U(±1/√H)
+    bias.value.fill(0.0);
   }
   nn::State step(const Var& x, const nn::State& s) override {
     Tape& tape = x.tape();
