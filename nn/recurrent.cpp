@@ -327,11 +327,18 @@ Cell& Recurrent::cell(int64_t layer, bool reverse) {
   return *cells_[size_t(layer * num_directions() + (reverse ? 1 : 0))];
 }
 
-RecurrentResult Recurrent::forward(const Var& x, Rng& rng, std::span<const State> initial,
-                                   std::span<const int64_t> lengths) {
+bool Recurrent::needs_rng() const { return training() && (options_.dropout > 0 || options_.regularization.any()); }
+
+// forward with or without an Rng (null: nothing may be drawn).
+RecurrentResult Recurrent::run(const Var& x, Rng* rng, std::span<const State> initial,
+                               std::span<const int64_t> lengths) {
   if (!x.defined() || x.rank() != 3 || x.size(2) != input_size_)
     throw std::invalid_argument("Recurrent: input must be (B, T, " + str(input_size_) + "), got " +
                                 (x.defined() ? x.shape().str() : std::string("undefined")));
+  if (!rng && needs_rng())
+    throw std::invalid_argument(
+        "Recurrent: training with dropout or regularization draws masks: call forward(x, rng, "
+        "...), or eval() first");
   const int64_t L = num_layers(), D = num_directions();
   if (!initial.empty() && int64_t(initial.size()) != L * D)
     throw std::invalid_argument("Recurrent: " + str(int64_t(initial.size())) + " initial states but " + str(L) +
@@ -340,11 +347,11 @@ RecurrentResult Recurrent::forward(const Var& x, Rng& rng, std::span<const State
   r.runs.reserve(size_t(L * D));
   Var input = x;
   for (int64_t l = 0; l < L; ++l) {
-    if (l > 0) input = dropout(input, options_.dropout, rng, training());
+    if (l > 0 && rng) input = dropout(input, options_.dropout, *rng, training());
     Var outs[2];
     for (int64_t d = 0; d < D; ++d) {
       const size_t i = size_t(l * D + d);
-      UnrollOptions o{lengths, d == 1, options_.regularization, &rng, nullptr};
+      UnrollOptions o{lengths, d == 1, options_.regularization, rng, nullptr};
       r.runs.push_back(unroll(*cells_[i], input, initial.empty() ? State{} : initial[i], o));
       r.final.push_back(r.runs.back().final);
       outs[d] = r.runs.back().output;

@@ -541,3 +541,33 @@ TEST_CASE("recurrent wrappers: bad input throws naming the problem", "[nn][recur
   UnrollResult r = unroll(cell, tape.variable(Tensor::zeros({2, 5, 3})));
   REQUIRE_THROWS_NAMING(GradientProbe(r), "GradientProbe", "h_0", "does not require grad");
 }
+
+TEST_CASE("Recurrent: forward without an Rng when nothing is drawn", "[nn][recurrent]") {
+  Rng rng(90);
+  Tape tape;
+  Var x = tape.constant(random_normal({2, 5, 3}, 91));
+  auto same = [](const Var& a, const Var& b) { return a.value().to_vector() == b.value().to_vector(); };
+
+  Recurrent plain(cell_factory<Lstm>(), 3, 4, rng, {.num_layers = 2, .bidirectional = true});
+  plain.to(DType::f64);
+  Rng unused(92);
+  RecurrentResult with_rng = plain(x, unused), without = plain(x);
+  CHECK(same(with_rng.output, without.output));
+  CHECK(unused.next_u64() == Rng(92).next_u64());  // and the Rng was not drawn from
+  std::vector<State> initial(4, {tape.constant(random_normal({2, 4}, 93)), tape.constant(random_normal({2, 4}, 94))});
+  const std::vector<int64_t> lengths{5, 3};
+  CHECK(same(plain.forward(x, initial, lengths).output, plain.forward(x, unused, initial, lengths).output));
+  CHECK_FALSE(plain.needs_rng());
+
+  // Dropout and regularisation draw masks while training: an Rng is required, in eval mode not.
+  Recurrent dropped(cell_factory<Gru>(), 3, 4, rng, {.num_layers = 2, .dropout = 0.5});
+  Recurrent zoned(cell_factory<Lstm>(), 3, 4, rng, {.regularization = {.zoneout_c = 0.3}});
+  for (Recurrent* r : {&dropped, &zoned}) {
+    r->to(DType::f64);
+    CHECK(r->needs_rng());
+    REQUIRE_THROWS_NAMING(r->forward(x), "Recurrent", "call forward(x, rng", "or eval() first");
+    r->eval();
+    CHECK_FALSE(r->needs_rng());
+    CHECK(same((*r)(x).output, (*r)(x, unused).output));
+  }
+}

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     tape.reset();
     adam.zero_grad();
     tasks::Batch batch = tasks::adding_problem(rng, 32, 20);
-    Var h = model.rnn(tape.constant(batch.x), rng).final[0].h;
+    Var h = model.rnn(tape.constant(batch.x)).final[0].h;  // no dropout: no Rng needed
     Var loss = mse(model.head(h), tape.constant(batch.target));
     tape.backward(loss);
     optim::clip_grad_norm(model.named_parameters(), 1.0);
