@@ -49,6 +49,37 @@ void Cell::add_gate_weights(int64_t gates, Rng& rng, Parameter& weight_ih, Param
   register_parameter("bias", bias);
 }
 
+// "(2, 3)" and "f32 (2, 5)": what a state should be and what it is.
+static std::string shape_text(int64_t B, int64_t H) { return "(" + std::to_string(B) + ", " + std::to_string(H) + ")"; }
+static std::string described(const Var& v) { return v.defined() ? v.value().describe() : std::string("undefined"); }
+
+State Cell::checked_step(const Var& x, const State& state, const char* caller) {
+  const std::string about = std::string(caller) + ": cell '" + type_name() + "' ";
+  const int64_t B = x.size(0), H = hidden_size_;
+  const bool has_c = has_cell_state();
+  State n;
+  try {
+    n = step(x, state);
+  } catch (const std::logic_error& e) {  // also std::invalid_argument
+    // A step reading state.c of a cell that declares no cell state reads an undefined Var.
+    if (has_c || std::string(e.what()).find("default-constructed") == std::string::npos) throw;
+    throw std::logic_error(about + "step used an undefined Var (" + e.what() +
+                           "); has_cell_state() is false, so state.c is undefined: a cell that reads or returns c "
+                           "must override has_cell_state() to return true");
+  }
+  if (!n.h.defined() || !(n.h.shape() == Shape{B, H}))
+    throw std::logic_error(about + "step returned h " + described(n.h) + " but expected " + shape_text(B, H));
+  if (has_c && !n.c.defined())
+    throw std::logic_error(about + "has a cell state (has_cell_state() is true) but its step returned no c");
+  if (has_c && !(n.c.shape() == Shape{B, H}))
+    throw std::logic_error(about + "step returned c " + described(n.c) + " but expected " + shape_text(B, H));
+  if (!has_c && n.c.defined())
+    throw std::logic_error(about +
+                           "step returned a cell state c but has_cell_state() is false: override "
+                           "has_cell_state() to return true, so the wrappers carry c");
+  return n;
+}
+
 void Cell::check_input(const Var& x, const State& state, const char* cell) const {
   const Shape& s = x.shape();
   if (s.rank() != 2 || s[1] != input_size_)

@@ -30,6 +30,10 @@ class Cell : public Module {
   // The cell's name in error messages: its class name without namespaces ("Lstm"). Override to
   // choose another.
   virtual std::string type_name() const;
+  // step(x, state) as the wrappers (unroll, gradcheck_cell) call it, x (B, I): throws an error
+  // starting "<caller>: cell '<type_name>'" when the step returns an h that is not (B, H), a c that
+  // disagrees with has_cell_state(), or reads state.c although has_cell_state() is false.
+  State checked_step(const Var& x, const State& state, const char* caller);
   // Zeros for h (and c): (batch, H) in the parameters' dtype, as constants of `tape`.
   State zero_state(Tape& tape, int64_t batch) const;
 

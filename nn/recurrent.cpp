@@ -173,38 +173,6 @@ StepMasks step_masks(const Cell& cell, const Var& x, const UnrollOptions& o, Unr
   return m;
 }
 
-// "(B, H)" and "f32 (2, 5)": what a state should be and what it is.
-std::string state_shape(int64_t B, int64_t H) { return "(" + str(B) + ", " + str(H) + ")"; }
-std::string described(const Var& v) { return v.defined() ? v.value().describe() : std::string("undefined"); }
-
-// cell.step(x, s) for x (B, F) and s (B, H) each, naming the mistakes a new cell makes: a state
-// that is not (B, H), or a c that disagrees with has_cell_state().
-State checked_step(Cell& cell, const Var& x, const State& s) {
-  const int64_t B = x.size(0), H = cell.hidden_size();
-  const bool has_c = cell.has_cell_state();
-  State n;
-  try {
-    n = cell.step(x, s);
-  } catch (const std::logic_error& e) {  // also std::invalid_argument
-    // A step reading s.c of a cell that declares no cell state reads an undefined Var.
-    if (has_c || std::string(e.what()).find("default-constructed") == std::string::npos) throw;
-    throw std::logic_error(about(cell) + "step used an undefined Var (" + e.what() +
-                           "); has_cell_state() is false, so state.c is undefined: a cell that reads or returns c "
-                           "must override has_cell_state() to return true");
-  }
-  if (!n.h.defined() || !(n.h.shape() == Shape{B, H}))
-    throw std::logic_error(about(cell) + "step returned h " + described(n.h) + " but expected " + state_shape(B, H));
-  if (has_c && !n.c.defined())
-    throw std::logic_error(about(cell) + "has a cell state (has_cell_state() is true) but its step returned no c");
-  if (has_c && !(n.c.shape() == Shape{B, H}))
-    throw std::logic_error(about(cell) + "step returned c " + described(n.c) + " but expected " + state_shape(B, H));
-  if (!has_c && n.c.defined())
-    throw std::logic_error(about(cell) +
-                           "step returned a cell state c but has_cell_state() is false: override "
-                           "has_cell_state() to return true, so the wrappers carry c");
-  return n;
-}
-
 // Step t: the cell on x_t (B, F) and s (B, H) each, with dropout on its inputs and zoneout on its result.
 State masked_step(Cell& cell, const Var& x, int64_t t, const State& s, const StepMasks& m) {
   const int64_t B = x.size(0);
@@ -212,7 +180,7 @@ State masked_step(Cell& cell, const Var& x, int64_t t, const State& s, const Ste
   if (m.input.defined()) xt = xt * m.input;
   State in = s;
   if (m.state.defined()) in.h = s.h * m.state;
-  State n = checked_step(cell, xt, in);
+  State n = cell.checked_step(xt, in, "unroll");
   if (m.zone_h) {
     if (m.training) n.h = where(m.masks->zoneout_h[size_t(t)], s.h, n.h);
     else n.h = n.h * (1 - m.zoneout_h) + s.h * m.zoneout_h;

@@ -159,5 +159,9 @@ TEST_CASE("unroll names a step whose c disagrees with has_cell_state()", "[nn][r
   MyLstm wrong(4, 3, rng, Mistake::wrong_h);
   REQUIRE_THROWS_NAMING(unroll(wrong, x), "unroll: cell 'MyLstm' step returned h f32 (2, 6) but expected (2, 3)");
   Recurrent rnn(cell_factory<MyLstm>(Mistake::stray_c), 4, 3, rng);
-  REQUIRE_THROWS_NAMING(rnn(x, rng), "cell 'MyLstm' step returned a cell state c");
+  REQUIRE_THROWS_NAMING(rnn(x), "unroll: cell 'MyLstm' step returned a cell state c");
+  // gradcheck_cell, usually the first thing run on a new cell, steps it the same way.
+  REQUIRE_THROWS_NAMING(gradcheck_cell(forgot, 2, 3), "gradcheck_cell: cell 'MyLstm' step used an undefined Var",
+                        "must override has_cell_state() to return true");
+  REQUIRE_THROWS_NAMING(gradcheck_cell(lost, 2, 3), "gradcheck_cell: cell 'MyLstm' has a cell state", "returned no c");
 }
