@@ -295,7 +295,10 @@ Cell& Recurrent::cell(int64_t layer, bool reverse) {
   return *cells_[size_t(layer * num_directions() + (reverse ? 1 : 0))];
 }
 
-bool Recurrent::needs_rng() const { return training() && (options_.dropout > 0 || options_.regularization.any()); }
+// Dropout applies between layers only, so one layer draws nothing for it.
+bool Recurrent::needs_rng() const {
+  return training() && ((options_.dropout > 0 && num_layers() > 1) || options_.regularization.any());
+}
 
 // forward with or without an Rng (null: nothing may be drawn).
 RecurrentResult Recurrent::run(const Var& x, Rng* rng, std::span<const State> initial,

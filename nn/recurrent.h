@@ -116,7 +116,8 @@ class Recurrent : public Module {
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
   const RecurrentOptions& options() const { return options_; }
-  // Whether a forward pass now draws random masks (training mode with dropout or regularisation).
+  // Whether a forward pass now draws random masks: in training mode, with dropout (between layers,
+  // so 2 or more) or regularisation.
   bool needs_rng() const;
 
  private:

@@ -558,6 +558,7 @@ TEST_CASE("Recurrent: forward without an Rng when nothing is drawn", "[nn][recur
   const std::vector<int64_t> lengths{5, 3};
   CHECK(same(plain.forward(x, initial, lengths).output, plain.forward(x, unused, initial, lengths).output));
   CHECK_FALSE(plain.needs_rng());
+  CHECK_FALSE(Recurrent(cell_factory<Elman>(), 3, 4, rng, {.dropout = 0.5}).needs_rng());  // one layer: no dropout
 
   // Dropout and regularisation draw masks while training: an Rng is required, in eval mode not.
   Recurrent dropped(cell_factory<Gru>(), 3, 4, rng, {.num_layers = 2, .dropout = 0.5});
