@@ -38,7 +38,8 @@ std::string Cell::type_name() const {
 
 void Cell::add_gate_weights(int64_t gates, Rng& rng, Parameter& weight_ih, Parameter& weight_hh, Parameter& bias) {
   if (gates <= 0)
-    throw std::invalid_argument(type_name() + ": gate count must be positive, got " + std::to_string(gates));
+    throw std::invalid_argument(type_name() + ": add_gate_weights: gates must be positive, got " +
+                                std::to_string(gates));
   const int64_t I = input_size_, H = hidden_size_;
   const double a = 1.0 / std::sqrt(double(H));
   weight_ih.value = Tensor::uniform({gates * H, I}, rng, -a, a);

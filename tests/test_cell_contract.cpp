@@ -48,6 +48,15 @@ class MyLstm : public Cell {
   Mistake mistake_;
 };
 
+// A cell with a gate count of its choosing (bad ones included).
+class Gated : public Cell {
+ public:
+  Gated(int64_t gates, Rng& rng) : Cell(2, 3) { add_gate_weights(gates, rng, weight_ih, weight_hh, bias); }
+  State step(const Var&, const State& s) override { return {s.h * 1.0, Var()}; }  // never run
+
+  Parameter weight_ih, weight_hh, bias;
+};
+
 // A cell that chooses its own name for errors.
 class Named : public Elman {
  public:
@@ -104,6 +113,8 @@ TEST_CASE("add_gate_weights: the names, shapes and draws the built-in cells alwa
   require_same(ln, 4, seed);
 
   Rng rng(1);
+  CHECK(Gated(5, rng).weight_hh.value.shape() == Shape{15, 3});
+  REQUIRE_THROWS_NAMING(Gated(0, rng), "Gated: add_gate_weights: gates must be positive, got 0");
   MyLstm mine(4, 3, rng);
   CHECK(mine.num_parameters() == 4 * (3 * 4 + 3 * 3 + 3));
   for (const auto& [name, p] : mine.named_parameters())
