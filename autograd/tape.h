@@ -171,8 +171,12 @@ class Tape {
   // never matches a new tape that happens to reuse its address.
   uint32_t generation() const { return generation_; }
 
-  // For op implementations: appends the node `value = op(inputs)`, recording `backward` only when
-  // gradients are enabled and some input requires them. All inputs must live on this tape.
+  // How every op is made, the built-in ones and a user's own (README, "Writing a new op"): appends
+  // ONE node `value = op(inputs)` and returns it, recording `backward` only when gradients are
+  // enabled and some input requires them. `backward(GradContext&)` must ADD each input's gradient
+  // (GradContext::accumulate), never assign: an input used twice gets both contributions. `op`
+  // names the node in errors and anomaly reports; the tape keeps the pointer, so pass a string
+  // literal. Inputs must be defined and live on this tape (else std::invalid_argument naming `op`).
   template <typename Fn>
   Var record(const char* op, Tensor value, std::initializer_list<Var> inputs, Fn&& backward) {
     return record(op, std::move(value), std::span<const Var>(inputs.begin(), inputs.size()),

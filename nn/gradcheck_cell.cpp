@@ -93,7 +93,7 @@ GradcheckResult gradcheck_cell(Cell& cell, int64_t batch, int64_t steps, uint64_
     State s{v[T], has_c ? v[T + 1] : Var()};
     Var loss;
     for (size_t t = 0; t < T; ++t) {
-      s = cell.step(v[t], s);
+      s = cell.checked_step(v[t], s, "gradcheck_cell");
       Var term = sum(s.h * tape.constant(projections[t]));
       loss = loss.defined() ? loss + term : term;
     }

@@ -10,16 +10,10 @@ namespace seqgrad::nn {
 // reset-after form; importing PyTorch's nn.GRU: bias = b_ih + b_hh for the r and z blocks,
 // bias's n block = b_in, bias_hn = b_hn.
 Gru::Gru(int64_t input_size, int64_t hidden_size, Rng& rng, GruForm form) : Cell(input_size, hidden_size), form_(form) {
-  const int64_t H = hidden_size;
-  const double a = 1.0 / std::sqrt(double(H));
-  weight_ih.value = Tensor::uniform({3 * H, input_size}, rng, -a, a);
-  weight_hh.value = Tensor::uniform({3 * H, H}, rng, -a, a);
-  bias.value = Tensor::uniform({3 * H}, rng, -a, a);
-  register_parameter("weight_ih", weight_ih);
-  register_parameter("weight_hh", weight_hh);
-  register_parameter("bias", bias);
+  add_gate_weights(3, rng, weight_ih, weight_hh, bias);
   if (form == GruForm::reset_after) {
-    bias_hn.value = Tensor::uniform({H}, rng, -a, a);
+    const double a = 1.0 / std::sqrt(double(hidden_size));
+    bias_hn.value = Tensor::uniform({hidden_size}, rng, -a, a);
     register_parameter("bias_hn", bias_hn);
   }
 }

@@ -10,16 +10,10 @@ namespace seqgrad::nn {
 // U(±1/√H) for every parameter, like PyTorch; then forget_bias is added to the f block of b
 // (Jozefowicz et al. 2015 recommend 1).
 Lstm::Lstm(int64_t input_size, int64_t hidden_size, Rng& rng, double forget_bias) : Cell(input_size, hidden_size) {
+  add_gate_weights(4, rng, weight_ih, weight_hh, bias);
   const int64_t H = hidden_size;
-  const double a = 1.0 / std::sqrt(double(H));
-  weight_ih.value = Tensor::uniform({4 * H, input_size}, rng, -a, a);
-  weight_hh.value = Tensor::uniform({4 * H, H}, rng, -a, a);
-  bias.value = Tensor::uniform({4 * H}, rng, -a, a);
   if (forget_bias != 0.0)
     for (int64_t j = H; j < 2 * H; ++j) bias.value.set({j}, bias.value.at({j}) + forget_bias);
-  register_parameter("weight_ih", weight_ih);
-  register_parameter("weight_hh", weight_hh);
-  register_parameter("bias", bias);
 }
 
 void chrono_init(Lstm& cell, double max_timescale, Rng& rng) {

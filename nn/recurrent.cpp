@@ -47,10 +47,14 @@ void check_mask(const Tensor& m, const Shape& want, DType dtype, const char* wha
                                 dtype_name(dtype) + " " + want.str());
 }
 
-void check_state(const Var& v, int64_t B, int64_t H, DType dtype, const char* what) {
+// "unroll: cell 'Lstm' ", the start of every error about how a cell and its inputs fit.
+std::string about(const Cell& cell) { return "unroll: cell '" + cell.type_name() + "' "; }
+
+void check_state(const Cell& cell, const Var& v, int64_t B, DType dtype, const char* what) {
+  const int64_t H = cell.hidden_size();
   if (!(v.shape() == Shape{B, H}) || v.dtype() != dtype)
-    throw std::invalid_argument(std::string("unroll: initial ") + what + " is " + v.value().describe() +
-                                " but expected " + dtype_name(dtype) + " (" + str(B) + ", " + str(H) + ")");
+    throw std::invalid_argument(about(cell) + "expects initial " + what + " " + dtype_name(dtype) + " (" + str(B) +
+                                ", " + str(H) + "), got " + v.value().describe());
 }
 
 double frobenius(const Tensor& g) {
@@ -88,8 +92,8 @@ void check_unroll_input(const Cell& cell, const Var& x, std::span<const int64_t>
   if (x.rank() != 3) throw std::invalid_argument("unroll: input must be (B, T, F), got " + x.shape().str());
   const int64_t B = x.size(0), T = x.size(1);
   if (x.size(2) != cell.input_size())
-    throw std::invalid_argument("unroll: input " + x.shape().str() + " has " + str(x.size(2)) +
-                                " features but the cell expects " + str(cell.input_size()));
+    throw std::invalid_argument(about(cell) + "expects input features " + str(cell.input_size()) + ", got x " +
+                                x.shape().str() + " (" + str(x.size(2)) + " features)");
   if (B == 0 || T == 0) throw std::invalid_argument("unroll: empty batch or sequence, input " + x.shape().str());
   if (!lengths.empty()) {
     if (int64_t(lengths.size()) != B)
@@ -111,11 +115,13 @@ State initial_state(const Cell& cell, const Var& x, const State& initial) {
     s.h = x.tape().constant(Tensor::zeros({B, H}, dt));
     if (has_c) s.c = x.tape().constant(Tensor::zeros({B, H}, dt));
   } else {
-    if (!s.h.defined()) throw std::invalid_argument("unroll: initial state has c but no h");
-    check_state(s.h, B, H, dt, "h");
+    if (!s.h.defined()) throw std::invalid_argument(about(cell) + "got an initial state with c but no h");
+    check_state(cell, s.h, B, dt, "h");
     if (has_c) {
-      if (!s.c.defined()) throw std::invalid_argument("unroll: the cell has a cell state but initial c is undefined");
-      check_state(s.c, B, H, dt, "c");
+      if (!s.c.defined())
+        throw std::invalid_argument(about(cell) +
+                                    "has a cell state (has_cell_state() is true) but initial c is undefined");
+      check_state(cell, s.c, B, dt, "c");
     } else {
       s.c = Var();  // ignored by cells without a cell state
     }
@@ -169,16 +175,12 @@ StepMasks step_masks(const Cell& cell, const Var& x, const UnrollOptions& o, Unr
 
 // Step t: the cell on x_t (B, F) and s (B, H) each, with dropout on its inputs and zoneout on its result.
 State masked_step(Cell& cell, const Var& x, int64_t t, const State& s, const StepMasks& m) {
-  const int64_t B = x.size(0), H = cell.hidden_size();
-  const bool has_c = cell.has_cell_state();
+  const int64_t B = x.size(0);
   Var xt = reshape(slice(x, 1, t, t + 1), {B, x.size(2)});  // (B, F)
   if (m.input.defined()) xt = xt * m.input;
   State in = s;
   if (m.state.defined()) in.h = s.h * m.state;
-  State n = cell.step(xt, in);
-  if (!n.h.defined() || !(n.h.shape() == Shape{B, H}) || (has_c && !n.c.defined()))
-    throw std::logic_error("unroll: the cell's step returned a state that is not (" + str(B) + ", " + str(H) + ")");
-  if (!has_c) n.c = Var();
+  State n = cell.checked_step(xt, in, "unroll");
   if (m.zone_h) {
     if (m.training) n.h = where(m.masks->zoneout_h[size_t(t)], s.h, n.h);
     else n.h = n.h * (1 - m.zoneout_h) + s.h * m.zoneout_h;
@@ -293,11 +295,21 @@ Cell& Recurrent::cell(int64_t layer, bool reverse) {
   return *cells_[size_t(layer * num_directions() + (reverse ? 1 : 0))];
 }
 
-RecurrentResult Recurrent::forward(const Var& x, Rng& rng, std::span<const State> initial,
-                                   std::span<const int64_t> lengths) {
+// Dropout applies between layers only, so one layer draws nothing for it.
+bool Recurrent::needs_rng() const {
+  return training() && ((options_.dropout > 0 && num_layers() > 1) || options_.regularization.any());
+}
+
+// forward with or without an Rng (null: nothing may be drawn).
+RecurrentResult Recurrent::run(const Var& x, Rng* rng, std::span<const State> initial,
+                               std::span<const int64_t> lengths) {
   if (!x.defined() || x.rank() != 3 || x.size(2) != input_size_)
     throw std::invalid_argument("Recurrent: input must be (B, T, " + str(input_size_) + "), got " +
                                 (x.defined() ? x.shape().str() : std::string("undefined")));
+  if (!rng && needs_rng())
+    throw std::invalid_argument(
+        "Recurrent: training with dropout or regularization draws masks: call forward(x, rng, "
+        "...), or eval() first");
   const int64_t L = num_layers(), D = num_directions();
   if (!initial.empty() && int64_t(initial.size()) != L * D)
     throw std::invalid_argument("Recurrent: " + str(int64_t(initial.size())) + " initial states but " + str(L) +
@@ -306,11 +318,11 @@ RecurrentResult Recurrent::forward(const Var& x, Rng& rng, std::span<const State
   r.runs.reserve(size_t(L * D));
   Var input = x;
   for (int64_t l = 0; l < L; ++l) {
-    if (l > 0) input = dropout(input, options_.dropout, rng, training());
+    if (l > 0 && rng) input = dropout(input, options_.dropout, *rng, training());
     Var outs[2];
     for (int64_t d = 0; d < D; ++d) {
       const size_t i = size_t(l * D + d);
-      UnrollOptions o{lengths, d == 1, options_.regularization, &rng, nullptr};
+      UnrollOptions o{lengths, d == 1, options_.regularization, rng, nullptr};
       r.runs.push_back(unroll(*cells_[i], input, initial.empty() ? State{} : initial[i], o));
       r.final.push_back(r.runs.back().final);
       outs[d] = r.runs.back().output;

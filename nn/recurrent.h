@@ -95,10 +95,19 @@ class Recurrent : public Module {
             RecurrentOptions options = {});
   // x: (B, T, input_size); initial: empty or L·D states in h_n order; `rng` for all dropout masks.
   RecurrentResult forward(const Var& x, Rng& rng, std::span<const State> initial = {},
-                          std::span<const int64_t> lengths = {});
+                          std::span<const int64_t> lengths = {}) {
+    return run(x, &rng, initial, lengths);
+  }
+  // Without an Rng: for eval mode, or a module with no dropout or regularisation (throws otherwise).
+  RecurrentResult forward(const Var& x, std::span<const State> initial = {}, std::span<const int64_t> lengths = {}) {
+    return run(x, nullptr, initial, lengths);
+  }
   RecurrentResult operator()(const Var& x, Rng& rng, std::span<const State> initial = {},
                              std::span<const int64_t> lengths = {}) {
-    return forward(x, rng, initial, lengths);
+    return run(x, &rng, initial, lengths);
+  }
+  RecurrentResult operator()(const Var& x, std::span<const State> initial = {}, std::span<const int64_t> lengths = {}) {
+    return run(x, nullptr, initial, lengths);
   }
 
   Cell& cell(int64_t layer, bool reverse = false);
@@ -107,8 +116,13 @@ class Recurrent : public Module {
   int64_t input_size() const { return input_size_; }
   int64_t hidden_size() const { return hidden_size_; }
   const RecurrentOptions& options() const { return options_; }
+  // Whether a forward pass now draws random masks: in training mode, with dropout (between layers,
+  // so 2 or more) or regularisation.
+  bool needs_rng() const;
 
  private:
+  RecurrentResult run(const Var& x, Rng* rng, std::span<const State> initial, std::span<const int64_t> lengths);
+
   int64_t input_size_, hidden_size_;
   RecurrentOptions options_;
   std::vector<std::unique_ptr<Cell>> cells_;  // layer-major, forward then reverse

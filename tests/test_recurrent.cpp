@@ -520,7 +520,8 @@ TEST_CASE("recurrent wrappers: bad input throws naming the problem", "[nn][recur
   REQUIRE_THROWS_NAMING(unroll(cell, x, {}, {.lengths = zero}), "unroll", "lengths[0] = 0");
   REQUIRE_THROWS_NAMING(unroll(cell, x, {}, {.lengths = three}), "unroll", "3 lengths for a batch of 2");
   REQUIRE_THROWS_NAMING(unroll(cell, tape.constant(Tensor::zeros({2, 3}))), "unroll", "(B, T, F)", "(2, 3)");
-  REQUIRE_THROWS_NAMING(unroll(cell, tape.constant(Tensor::zeros({2, 5, 4}))), "unroll", "4 features", "expects 3");
+  REQUIRE_THROWS_NAMING(unroll(cell, tape.constant(Tensor::zeros({2, 5, 4}))), "unroll", "cell 'Elman'",
+                        "expects input features 3", "(2, 5, 4)");
   REQUIRE_THROWS_NAMING(unroll(cell, x, {tape.constant(Tensor::zeros({3, 4})), Var()}), "unroll", "initial h", "(3, 4)",
                         "(2, 4)");
   REQUIRE_THROWS_NAMING(unroll(cell, x, {}, {.regularization = {.state_dropout = 0.5}}), "unroll", "Rng");
@@ -539,4 +540,35 @@ TEST_CASE("recurrent wrappers: bad input throws naming the problem", "[nn][recur
   NoGradGuard no_grad;
   UnrollResult r = unroll(cell, tape.variable(Tensor::zeros({2, 5, 3})));
   REQUIRE_THROWS_NAMING(GradientProbe(r), "GradientProbe", "h_0", "does not require grad");
+}
+
+TEST_CASE("Recurrent: forward without an Rng when nothing is drawn", "[nn][recurrent]") {
+  Rng rng(90);
+  Tape tape;
+  Var x = tape.constant(random_normal({2, 5, 3}, 91));
+  auto same = [](const Var& a, const Var& b) { return a.value().to_vector() == b.value().to_vector(); };
+
+  Recurrent plain(cell_factory<Lstm>(), 3, 4, rng, {.num_layers = 2, .bidirectional = true});
+  plain.to(DType::f64);
+  Rng unused(92);
+  RecurrentResult with_rng = plain(x, unused), without = plain(x);
+  CHECK(same(with_rng.output, without.output));
+  CHECK(unused.next_u64() == Rng(92).next_u64());  // and the Rng was not drawn from
+  std::vector<State> initial(4, {tape.constant(random_normal({2, 4}, 93)), tape.constant(random_normal({2, 4}, 94))});
+  const std::vector<int64_t> lengths{5, 3};
+  CHECK(same(plain.forward(x, initial, lengths).output, plain.forward(x, unused, initial, lengths).output));
+  CHECK_FALSE(plain.needs_rng());
+  CHECK_FALSE(Recurrent(cell_factory<Elman>(), 3, 4, rng, {.dropout = 0.5}).needs_rng());  // one layer: no dropout
+
+  // Dropout and regularisation draw masks while training: an Rng is required, in eval mode not.
+  Recurrent dropped(cell_factory<Gru>(), 3, 4, rng, {.num_layers = 2, .dropout = 0.5});
+  Recurrent zoned(cell_factory<Lstm>(), 3, 4, rng, {.regularization = {.zoneout_c = 0.3}});
+  for (Recurrent* r : {&dropped, &zoned}) {
+    r->to(DType::f64);
+    CHECK(r->needs_rng());
+    REQUIRE_THROWS_NAMING(r->forward(x), "Recurrent", "call forward(x, rng", "or eval() first");
+    r->eval();
+    CHECK_FALSE(r->needs_rng());
+    CHECK(same((*r)(x).output, (*r)(x, unused).output));
+  }
 }

@@ -1,16 +1,15 @@
 // A new cell variant in one file, checked and trained: JANET (van der Westhuizen & Lasenby 2018),
 // an LSTM with only a forget gate. Nothing under autograd/ or nn/ changes.
 //   [f g] = x·W_ihᵀ + h·W_hhᵀ + b,   c_t = σ(f) ⊙ c_{t−1} + (1 − σ(f − β)) ⊙ tanh(g),   h_t = c_t
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "tasks/tasks.h"
 #include "nn/gradcheck_cell.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
 #include "optim/optim.h"
+#include "tasks/tasks.h"
 
 using namespace seqgrad;
 
@@ -19,13 +18,8 @@ class Janet : public nn::Cell {
  public:
   Janet(int64_t input_size, int64_t hidden_size, Rng& rng, double beta = 1.0)
       : Cell(input_size, hidden_size), beta_(beta) {
-    const double a = 1.0 / std::sqrt(double(hidden_size));
-    weight_ih.value = Tensor::uniform({2 * hidden_size, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({2 * hidden_size, hidden_size}, rng, -a, a);
-    bias.value = Tensor::zeros({2 * hidden_size});
-    register_parameter("weight_ih", weight_ih);
-    register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias);
+    add_gate_weights(/*gates=*/2, rng, weight_ih, weight_hh, bias);  // (2H, I), (2H, H), (2H): U(±1/√H)
+    bias.value.fill(0.0);
   }
   nn::State step(const Var& x, const nn::State& s) override {
     Tape& tape = x.tape();
@@ -68,7 +62,7 @@ int main(int argc, char** argv) {
     tape.reset();
     adam.zero_grad();
     tasks::Batch batch = tasks::adding_problem(rng, 32, 20);
-    Var h = model.rnn(tape.constant(batch.x), rng).final[0].h;
+    Var h = model.rnn(tape.constant(batch.x)).final[0].h;  // no dropout: no Rng needed
     Var loss = mse(model.head(h), tape.constant(batch.target));
     tape.backward(loss);
     optim::clip_grad_norm(model.named_parameters(), 1.0);

@@ -4,8 +4,6 @@
 //   c_t = σ(f) ⊙ c_{t−1} + (1 − σ(f)) ⊙ tanh(g),  h_t = σ(o) ⊙ tanh(c_t)
 #pragma once
 
-#include <cmath>
-
 #include "nn/cell.h"
 
 namespace seqgrad::nn {
@@ -13,13 +11,7 @@ namespace seqgrad::nn {
 class CifgLstm : public Cell {
  public:
   CifgLstm(int64_t input_size, int64_t hidden_size, Rng& rng) : Cell(input_size, hidden_size) {
-    const int64_t H = hidden_size;
-    const double a = 1.0 / std::sqrt(double(H));  // U(±1/√H), like Lstm
-    weight_ih.value = Tensor::uniform({3 * H, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({3 * H, H}, rng, -a, a);
-    bias.value = Tensor::uniform({3 * H}, rng, -a, a);
-    register_parameter("weight_ih", weight_ih), register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias);
+    add_gate_weights(3, rng, weight_ih, weight_hh, bias);  // U(±1/√H), like Lstm
   }
   State step(const Var& x, const State& s) override {
     check_input(x, s, "CifgLstm");

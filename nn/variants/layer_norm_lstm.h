@@ -4,8 +4,6 @@
 //   c_t = σ(f) ⊙ c_{t−1} + σ(i) ⊙ tanh(g),  h_t = σ(o) ⊙ tanh(LN_c(c_t))   (c_t is carried unnormalised)
 #pragma once
 
-#include <cmath>
-
 #include "nn/cell.h"
 #include "nn/layers.h"
 
@@ -15,13 +13,7 @@ class LayerNormLstm : public Cell {
  public:
   LayerNormLstm(int64_t input_size, int64_t hidden_size, Rng& rng)
       : Cell(input_size, hidden_size), ln_ih(4 * hidden_size), ln_hh(4 * hidden_size), ln_c(hidden_size) {
-    const int64_t H = hidden_size;
-    const double a = 1.0 / std::sqrt(double(H));  // U(±1/√H), like Lstm; LayerNorms start at γ = 1, β = 0
-    weight_ih.value = Tensor::uniform({4 * H, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({4 * H, H}, rng, -a, a);
-    bias.value = Tensor::uniform({4 * H}, rng, -a, a);
-    register_parameter("weight_ih", weight_ih), register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias);
+    add_gate_weights(4, rng, weight_ih, weight_hh, bias);  // U(±1/√H), like Lstm; LayerNorms: γ = 1, β = 0
     register_module("ln_ih", ln_ih), register_module("ln_hh", ln_hh), register_module("ln_c", ln_c);
   }
   State step(const Var& x, const State& s) override {

@@ -10,8 +10,6 @@
 // and input are cut); here gradients flow everywhere, as in every later LSTM.
 #pragma once
 
-#include <cmath>
-
 #include "nn/cell.h"
 
 namespace seqgrad::nn {
@@ -20,14 +18,8 @@ class Lstm1997 : public Cell {
  public:
   Lstm1997(int64_t input_size, int64_t hidden_size, Rng& rng, double output_bias = -1.0)
       : Cell(input_size, hidden_size) {
-    const int64_t H = hidden_size;
-    const double a = 1.0 / std::sqrt(double(H));
-    weight_ih.value = Tensor::uniform({3 * H, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({3 * H, H}, rng, -a, a);
-    bias.value = Tensor::uniform({3 * H}, rng, -a, a);
-    for (int64_t j = 2 * H; j < 3 * H; ++j) bias.value.set({j}, bias.value.at({j}) + output_bias);
-    register_parameter("weight_ih", weight_ih), register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias);
+    add_gate_weights(3, rng, weight_ih, weight_hh, bias);
+    for (int64_t j = 2 * hidden_size; j < 3 * hidden_size; ++j) bias.value.set({j}, bias.value.at({j}) + output_bias);
   }
   State step(const Var& x, const State& s) override {
     check_input(x, s, "Lstm1997");

@@ -4,8 +4,6 @@
 // Blocks in the order f, h̃: weight_ih (2H, I), weight_hh (2H, H), bias (2H); 2·(H·(H + I) + H) parameters.
 #pragma once
 
-#include <cmath>
-
 #include "nn/cell.h"
 
 namespace seqgrad::nn {
@@ -13,13 +11,7 @@ namespace seqgrad::nn {
 class Mgu : public Cell {
  public:
   Mgu(int64_t input_size, int64_t hidden_size, Rng& rng) : Cell(input_size, hidden_size) {
-    const int64_t H = hidden_size;
-    const double a = 1.0 / std::sqrt(double(H));  // U(±1/√H), like Gru
-    weight_ih.value = Tensor::uniform({2 * H, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({2 * H, H}, rng, -a, a);
-    bias.value = Tensor::uniform({2 * H}, rng, -a, a);
-    register_parameter("weight_ih", weight_ih), register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias);
+    add_gate_weights(2, rng, weight_ih, weight_hh, bias);  // U(±1/√H), like Gru
   }
   State step(const Var& x, const State& s) override {
     check_input(x, s, "Mgu");

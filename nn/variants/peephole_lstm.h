@@ -13,14 +13,10 @@ namespace seqgrad::nn {
 class PeepholeLstm : public Cell {
  public:
   PeepholeLstm(int64_t input_size, int64_t hidden_size, Rng& rng) : Cell(input_size, hidden_size) {
-    const int64_t H = hidden_size;
-    const double a = 1.0 / std::sqrt(double(H));  // U(±1/√H) for everything, like Lstm
-    weight_ih.value = Tensor::uniform({4 * H, input_size}, rng, -a, a);
-    weight_hh.value = Tensor::uniform({4 * H, H}, rng, -a, a);
-    bias.value = Tensor::uniform({4 * H}, rng, -a, a);
-    for (Parameter* p : {&peephole_i, &peephole_f, &peephole_o}) p->value = Tensor::uniform({H}, rng, -a, a);
-    register_parameter("weight_ih", weight_ih), register_parameter("weight_hh", weight_hh);
-    register_parameter("bias", bias), register_parameter("peephole_i", peephole_i);
+    add_gate_weights(4, rng, weight_ih, weight_hh, bias);  // U(±1/√H) for everything, like Lstm
+    const double a = 1.0 / std::sqrt(double(hidden_size));
+    for (Parameter* p : {&peephole_i, &peephole_f, &peephole_o}) p->value = Tensor::uniform({hidden_size}, rng, -a, a);
+    register_parameter("peephole_i", peephole_i);
     register_parameter("peephole_f", peephole_f), register_parameter("peephole_o", peephole_o);
   }
   State step(const Var& x, const State& s) override {
