@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/module.h"
 
 namespace seqgrad::optim {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "autograd/rng.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/module.h"
 #include "optim/optimizer.h"
 

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::optim {
 

@@ -18,10 +18,10 @@
 
 #include "bad_input.h"
 #include "nn/cells.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/safetensors.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
-#include "nn/safetensors.h"
 #include "optim/optim.h"
 #include "temp_dir.h"
 
@@ -75,9 +75,11 @@ struct SavedModel {
   std::string bytes;
   std::vector<Tensor> before = values_of(model);
 
-  SavedModel(const std::string& prefix, const FileOp& save, FileOp load) : dir(prefix), load_file(std::move(load)) {
-    save(dir.file("good"), model);
-    bytes = slurp(dir.file("good"));
+  // Saved to <dir>/good<extension> (the extension picks save_module's format).
+  SavedModel(const std::string& prefix, const FileOp& save, FileOp load, const std::string& extension = "")
+      : dir(prefix), load_file(std::move(load)) {
+    save(dir.file("good" + extension), model);
+    bytes = slurp(dir.file("good" + extension));
   }
   Action load(const std::string& name, const std::string& content) { return load_path(write(dir, name, content)); }
   Action load_path(const std::string& path) {
@@ -113,32 +115,41 @@ TEST_CASE("bad input: truncated and bit-flipped checkpoints", "[bad-input]") {
 // safetensors has no checksum (the format's choice): a flipped bit in the DATA section cannot be
 // detected and loads as a different number. Use checkpoints (CRC-32) where integrity matters.
 TEST_CASE("bad input: truncated and bit-flipped safetensors", "[bad-input]") {
-  auto save = [](const std::string& path, nn::Module& m) { nn::write_safetensors(path, nn::module_tensors(m)); };
-  SavedModel saved("bad-st", save, nn::load_module_safetensors);
+  SavedModel saved("bad-st", nn::save_module, nn::load_module, ".safetensors");
   const std::string& bytes = saved.bytes;
   const size_t n = bytes.size(), data_start = 8 + size_t(uint8_t(bytes[0]));
   const size_t shape_digit = bytes.find("\"shape\":[2,3]") + 9, name = bytes.find("\"weight\"") + 1;
   REQUIRE(uint8_t(bytes[1]) == 0);  // a header shorter than 256 bytes
   require_errors({
-      {"0 bytes", saved.load("empty.st", ""), {"empty.st", "truncated: 0 bytes"}},
-      {"cut in the length field", saved.load("len.st", bytes.substr(0, 5)), {"len.st", "truncated: 5 bytes"}},
+      {"0 bytes", saved.load("empty.safetensors", ""), {"empty.safetensors", "truncated: 0 bytes"}},
+      {"cut in the length field",
+       saved.load("len.safetensors", bytes.substr(0, 5)),
+       {"len.safetensors", "truncated: 5 bytes"}},
       {"length field only",
-       saved.load("only.st", bytes.substr(0, 8)),
-       {"only.st", "header length", "exceeds the 0 bytes"}},
+       saved.load("only.safetensors", bytes.substr(0, 8)),
+       {"only.safetensors", "header length", "exceeds the 0 bytes"}},
       {"cut in the header",
-       saved.load("head.st", bytes.substr(0, data_start - 3)),
-       {"head.st", "header length", "truncated"}},
+       saved.load("head.safetensors", bytes.substr(0, data_start - 3)),
+       {"head.safetensors", "header length", "truncated"}},
       {"no data",
-       saved.load("nodata.st", bytes.substr(0, data_start)),
-       {"nodata.st", "data section of 0 bytes", "truncated"}},
-      {"last byte missing", saved.load("last.st", bytes.substr(0, n - 1)), {"last.st", "out of range", "truncated"}},
-      {"flip in the length", saved.load("f1.st", flip_bit(bytes, 1)), {"f1.st", "header length", "exceeds"}},
-      {"flip in the JSON", saved.load("fjson.st", flip_bit(bytes, 8)), {"fjson.st", "bad header JSON at byte 0"}},
+       saved.load("nodata.safetensors", bytes.substr(0, data_start)),
+       {"nodata.safetensors", "data section of 0 bytes", "truncated"}},
+      {"last byte missing",
+       saved.load("last.safetensors", bytes.substr(0, n - 1)),
+       {"last.safetensors", "out of range", "truncated"}},
+      {"flip in the length",
+       saved.load("f1.safetensors", flip_bit(bytes, 1)),
+       {"f1.safetensors", "header length", "exceeds"}},
+      {"flip in the JSON",
+       saved.load("fjson.safetensors", flip_bit(bytes, 8)),
+       {"fjson.safetensors", "bad header JSON at byte 0"}},
       {"flip in a shape",
-       saved.load("fshape.st", flip_bit(bytes, shape_digit)),
-       {"fshape.st", "'weight'", "(3, 3)", "needs 36"}},
-      {"flip in a name", saved.load("fname.st", flip_bit(bytes, name)), {"fname.st", "no tensor 'weight'"}},
-      {"a missing file", saved.load_path(saved.dir.file("absent.st")), {"absent.st", "no such file"}},
+       saved.load("fshape.safetensors", flip_bit(bytes, shape_digit)),
+       {"fshape.safetensors", "'weight'", "(3, 3)", "needs 36"}},
+      {"flip in a name",
+       saved.load("fname.safetensors", flip_bit(bytes, name)),
+       {"fname.safetensors", "no tensor 'weight'"}},
+      {"a missing file", saved.load_path(saved.dir.file("absent.safetensors")), {"absent.safetensors", "no such file"}},
   });
   CHECK(unchanged(saved.model, saved.before));
 }
@@ -172,7 +183,7 @@ TEST_CASE("bad input: wrong-shaped tensors in checkpoint, safetensors and resume
        [&] { nn::load_module(dir.file("small.sgck"), large); },
        {"small.sgck", "'param/weight'", "(2, 3)", "(4, 3)"}},
       {"safetensors",
-       [&] { nn::load_module_safetensors(dir.file("small.safetensors"), large); },
+       [&] { nn::load_module(dir.file("small.safetensors"), large); },
        {"small.safetensors", "'weight'", "(2, 3)", "(4, 3)"}},
       {"resume checkpoint",
        resume(large, large_adam, "run.sgck", "hidden = 2"),

@@ -7,7 +7,8 @@
 #include <iterator>
 
 #include "nn/cells.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/safetensors.h"
 #include "testing.h"
 
 using namespace seqgrad;
@@ -135,6 +136,13 @@ TEST_CASE("checkpoint: tensors, texts, a module and rng state round-trip exactly
   net.scale.value.fill(5.0);
   REQUIRE(bitwise_equal(c.tensors.at("param/scale"), scale));
   load_module(dir.file("net.ckpt"), net);
+  REQUIRE(same_values(net, before));
+
+  // The same through *.safetensors: plain safetensors under our names, read back to the same values.
+  save_module(dir.file("net.safetensors"), net);
+  REQUIRE(read_safetensors(dir.file("net.safetensors")).count("scale") == 1);
+  net.scale.value.fill(7.0);
+  load_module(dir.file("net.safetensors"), net);
   REQUIRE(same_values(net, before));
 }
 

@@ -12,7 +12,7 @@
 #include <limits>
 #include <memory>
 
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/layers.h"
 #include "optim/optim.h"
 #include "testing.h"

@@ -7,9 +7,9 @@
 #include <iterator>
 
 #include "nn/cells.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/safetensors.h"
 #include "nn/recurrent.h"
-#include "nn/safetensors.h"
 #include "testing.h"
 
 using namespace seqgrad;
@@ -378,8 +378,8 @@ TEST_CASE("safetensors: errors name the function called, and a Cho-form GRU is t
   REQUIRE_THROWS_NAMING(load_module_tensors(reset_after, missing), "load_module_tensors: no tensor 'l0.weight_hh'");
   TempDir dir("st");
   write_safetensors(dir.file("gru.safetensors"), from_pytorch_rnn(pt, TorchRnn::gru));
-  REQUIRE_THROWS_NAMING(load_module_safetensors(dir.file("gru.safetensors"), cho), "gru.safetensors",
-                        "load_module_safetensors:", "GruForm::reset_after");
+  REQUIRE_THROWS_NAMING(load_module(dir.file("gru.safetensors"), cho), "gru.safetensors",
+                        "load_module:", "GruForm::reset_after");
 }
 
 TEST_CASE("safetensors: gradients under PyTorch's names", "[nn][safetensors]") {

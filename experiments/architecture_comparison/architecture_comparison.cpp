@@ -12,7 +12,7 @@
 #include "autograd/ops.h"
 #include "experiments/architecture_comparison/fit.h"
 #include "experiments/common/io.h"
-#include "nn/safetensors.h"  // load_module_tensors
+#include "nn/io/safetensors.h"  // load_module_tensors
 
 namespace seqgrad::architecture_comparison {
 

@@ -25,7 +25,7 @@
 #include "experiments/common/cells.h"
 #include "experiments/common/claims.h"
 #include "experiments/data/data.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::architecture_comparison {
 

@@ -10,7 +10,7 @@
 
 #include "autograd/ops.h"
 #include "experiments/data/data.h"
-#include "nn/safetensors.h"  // module_tensors
+#include "nn/io/safetensors.h"  // module_tensors
 #include "optim/optim.h"
 
 namespace seqgrad::architecture_comparison {

@@ -8,7 +8,7 @@
 
 #include "experiments/common/io.h"
 #include "experiments/common/run_folder.h"
-#include "nn/file_io.h"
+#include "nn/io/file_io.h"
 
 namespace seqgrad::experiments {
 

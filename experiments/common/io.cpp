@@ -14,7 +14,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "nn/file_io.h"
+#include "nn/io/file_io.h"
 
 namespace seqgrad::experiments {
 

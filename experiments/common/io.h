@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nn/json.h"
+#include "nn/io/json.h"
 
 namespace seqgrad::experiments {
 
@@ -28,7 +28,7 @@ void write_file(const fs::path& path, const std::string& text);
 // commas and doubled quotes (""). Throws std::invalid_argument on an unterminated quote.
 std::vector<std::string> split_csv_line(std::string_view line);
 
-// A parsed JSON value (nn/json.h): numbers keep their source text, objects their key order.
+// A parsed JSON value (nn/io/json.h): numbers keep their source text, objects their key order.
 using Json = nn::Json;
 using nn::json_quote;
 // Throws std::invalid_argument("<what>: <problem> at line L, column C") on malformed input.

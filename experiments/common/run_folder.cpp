@@ -15,7 +15,7 @@
 
 #include "experiments/common/claims.h"
 #include "experiments/common/sweep.h"
-#include "nn/file_io.h"
+#include "nn/io/file_io.h"
 
 #ifndef SEQGRAD_SOURCE_DIR
 #define SEQGRAD_SOURCE_DIR ""

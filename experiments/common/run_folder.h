@@ -26,7 +26,7 @@
 #include "experiments/common/io.h"
 #include "experiments/common/options.h"
 #include "experiments/common/plot.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::experiments {
 

@@ -22,7 +22,7 @@
 
 #include "experiments/common/options.h"
 #include "experiments/common/run_folder.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::experiments {
 

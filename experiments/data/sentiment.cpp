@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "experiments/data/text.h"
-#include "nn/json.h"
+#include "nn/io/json.h"
 
 namespace seqgrad::experiments::data {
 

@@ -13,12 +13,12 @@
 #include "autograd/rng.h"
 #include "tasks/tasks.h"
 #include "nn/cells.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "nn/init.h"
 #include "nn/jacobian_probe.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
-#include "nn/safetensors.h"  // module_tensors
+#include "nn/io/safetensors.h"  // module_tensors
 #include "optim/optim.h"
 
 namespace seqgrad::gradient_study {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "autograd/tensor.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::gradient_study {
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "experiments/gradient_study/parts.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::gradient_study {
 

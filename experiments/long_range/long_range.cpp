@@ -14,7 +14,7 @@
 #include "nn/cells.h"
 #include "nn/layers.h"
 #include "nn/recurrent.h"
-#include "nn/safetensors.h"  // module_tensors
+#include "nn/io/safetensors.h"  // module_tensors
 #include "optim/optim.h"
 
 namespace seqgrad::long_range {

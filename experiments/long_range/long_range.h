@@ -18,7 +18,7 @@
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
 #include "experiments/common/cells.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 #include "tasks/tasks.h"
 
 namespace seqgrad::long_range {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "experiments/long_range/parts.h"
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 namespace seqgrad::long_range {
 

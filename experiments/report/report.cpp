@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <tuple>
 
-#include "nn/file_io.h"
+#include "nn/io/file_io.h"
 
 namespace seqgrad::experiments {
 

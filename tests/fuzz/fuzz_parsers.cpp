@@ -19,8 +19,8 @@
 
 #include "experiments/common/experiment.h"
 #include "experiments/data/data.h"
-#include "nn/checkpoint.h"
-#include "nn/safetensors.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/safetensors.h"
 
 using namespace seqgrad;
 namespace data = seqgrad::experiments::data;

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "autograd/rng.h"
-#include "nn/checkpoint.h"
-#include "nn/safetensors.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/safetensors.h"
 
 using namespace seqgrad;
 namespace fs = std::filesystem;

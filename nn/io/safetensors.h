@@ -77,13 +77,11 @@ std::map<std::string, Tensor> from_pytorch_rnn(const std::map<std::string, Tenso
 // A module's parameter values by name (sharing storage), its gradients by name (zeros where there is
 // none yet), and the all-or-nothing reverse: every name present with the parameter's shape, nothing
 // extra, and, like PyTorch's load_state_dict, values of another dtype cast to the parameter's.
+// (A module's own file: save_module / load_module in checkpoint.h, *.safetensors included.)
 // Errors name load_module_tensors and the tensor (an unexpected 'bias_hn' says to build the Gru in
 // its reset-after form).
 std::map<std::string, Tensor> module_tensors(Module& module);
 std::map<std::string, Tensor> module_grads(Module& module);
 void load_module_tensors(Module& module, const std::map<std::string, Tensor>& tensors);
-// The same from a file of our parameter names (written by write_safetensors(path, module_tensors(m)));
-// errors name the file. (A PyTorch file goes through from_pytorch_rnn first.)
-void load_module_safetensors(const std::string& path, Module& module);
 
 }  // namespace seqgrad::nn

@@ -1,6 +1,6 @@
 // safetensors reader/writer with a small strict JSON parser for its header, and the PyTorch
-// recurrent-parameter name mapping (see nn/safetensors.h for the format and the mapping table).
-#include "nn/safetensors.h"
+// recurrent-parameter name mapping (see nn/io/safetensors.h for the format and the mapping table).
+#include "nn/io/safetensors.h"
 
 #include <algorithm>
 #include <bit>
@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "nn/checkpoint.h"
-#include "nn/file_io.h"
-#include "nn/json.h"
+#include "nn/io/checkpoint.h"
+#include "nn/io/file_io.h"
+#include "nn/io/json.h"
 
 namespace seqgrad::nn {
 
@@ -285,15 +285,6 @@ std::map<std::string, Tensor> module_grads(Module& module) {
 
 void load_module_tensors(Module& module, const std::map<std::string, Tensor>& tensors) {
   load_parameters(tensors, module, "", OnDTypeMismatch::cast, "load_module_tensors");
-}
-
-void load_module_safetensors(const std::string& path, Module& module) {
-  std::map<std::string, Tensor> tensors = read_safetensors(path);
-  try {
-    load_parameters(tensors, module, "", OnDTypeMismatch::cast, "load_module_safetensors");
-  } catch (const std::invalid_argument& e) {
-    fail(path, e.what());
-  }
 }
 
 // ---- PyTorch recurrent name mapping ----------------------------------------------------------

@@ -1,6 +1,6 @@
 // The JSON reader (see json.h): a recursive-descent parser over a string_view, depth-limited, that
 // keeps number literals as text and records each value's line.
-#include "nn/json.h"
+#include "nn/io/json.h"
 
 #include <charconv>
 #include <cstdio>

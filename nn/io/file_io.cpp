@@ -1,5 +1,5 @@
-// POSIX file helpers (see nn/file_io.h): owning descriptors, exact reads at offsets, atomic writes.
-#include "nn/file_io.h"
+// POSIX file helpers (see nn/io/file_io.h): owning descriptors, exact reads at offsets, atomic writes.
+#include "nn/io/file_io.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,6 +1,6 @@
-// Checkpoint files (format in nn/checkpoint.h): a fixed little-endian header, a body written with a
+// Checkpoint files (format in nn/io/checkpoint.h): a fixed little-endian header, a body written with a
 // Boost.Serialization binary archive, and a CRC-32 trailer; atomic writes via temp file + rename.
-#include "nn/checkpoint.h"
+#include "nn/io/checkpoint.h"
 
 #include <algorithm>
 #include <bit>
@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -19,7 +20,8 @@
 #include <boost/archive/binary_oarchive.hpp>
 #include <boost/crc.hpp>
 
-#include "nn/file_io.h"
+#include "nn/io/file_io.h"
+#include "nn/io/safetensors.h"  // save_module / load_module of *.safetensors
 
 namespace seqgrad::nn {
 
@@ -378,18 +380,36 @@ void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng) {
   rng.set_state(st);
 }
 
+namespace {
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// True when the file starts with the checkpoint magic (false when it cannot be read: the reader
+// chosen then reports why).
+bool starts_with_checkpoint_magic(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[sizeof kMagic] = {};
+  return in.read(head, sizeof head) && std::memcmp(head, kMagic, sizeof kMagic) == 0;
+}
+
+}  // namespace
+
 void save_module(const std::string& path, Module& module) {
+  if (ends_with(path, ".safetensors")) return write_safetensors(path, module_tensors(module), {{"format", "seqgrad"}});
   Checkpoint ckpt;
   put_module(ckpt, module);
   save_checkpoint(path, ckpt);
 }
 
 void load_module(const std::string& path, Module& module) {
-  Checkpoint ckpt = load_checkpoint(path);
+  const bool checkpoint = starts_with_checkpoint_magic(path) || !ends_with(path, ".safetensors");
+  const std::map<std::string, Tensor> tensors = checkpoint ? load_checkpoint(path).tensors : read_safetensors(path);
   try {
-    get_module(ckpt, module);
+    load_parameters(tensors, module, checkpoint ? "param/" : "", OnDTypeMismatch::cast, "load_module");
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument("load_module '" + path + "': " + e.what());
+    throw std::invalid_argument("'" + path + "': " + e.what());
   }
 }
 

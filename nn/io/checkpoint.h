@@ -19,7 +19,7 @@
 
 #include "autograd/rng.h"
 #include "autograd/tensor.h"
-#include "nn/file_io.h"  // write_file_atomic, detail::set_write_failure_for_testing
+#include "nn/io/file_io.h"  // write_file_atomic, detail::set_write_failure_for_testing
 #include "nn/module.h"
 
 namespace seqgrad::nn {
@@ -57,7 +57,12 @@ void load_parameters(const std::map<std::string, Tensor>& tensors, Module& modul
 void put_rng(Checkpoint& ckpt, const std::string& name, const Rng& rng);
 void get_rng(const Checkpoint& ckpt, const std::string& name, Rng& rng);
 
-// Convenience: a module alone.
+// A module's parameters in one file: THE way to save and load them. The file name picks the format
+// save_module writes: "*.safetensors" is safetensors with our parameter names (what PyTorch users
+// exchange; the format has no checksum), anything else a seqgrad checkpoint holding "param/<name>"
+// (CRC-32 checked). load_module reads a checkpoint (recognised by its magic bytes, whatever the name)
+// or a *.safetensors file: all-or-nothing, values of another dtype cast to the parameter's (like
+// PyTorch's load_state_dict), errors naming load_module, the file and the tensor.
 void save_module(const std::string& path, Module& module);
 void load_module(const std::string& path, Module& module);
 
