@@ -83,6 +83,26 @@ void add_into(Tensor& dst, const Tensor& src) {
   });
 }
 
+namespace {
+
+// The sum of x[0, n) in double, as kSumLanes independent chains (lane l adds the elements i ≡ l mod
+// kSumLanes, in order) merged by a fixed pairwise tree: several adds in flight instead of one
+// dependency chain, and the same operations in the same order on every machine and thread count.
+constexpr int kSumLanes = 8;
+template <typename T>
+double sum_lanes(const T* x, int64_t n) {
+  double lane[kSumLanes] = {};
+  int64_t i = 0;
+  for (; i + kSumLanes <= n; i += kSumLanes)
+    for (int l = 0; l < kSumLanes; ++l) lane[l] += double(x[i + l]);
+  for (int l = 0; i < n; ++i, ++l) lane[l] += double(x[i]);
+  for (int w = kSumLanes / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l) lane[l] += lane[l + w];
+  return lane[0];
+}
+
+}  // namespace
+
 Tensor sum_axis(const Tensor& x, int axis, bool keepdim) {
   const Shape& s = x.shape();
   int a = s.axis(axis, "sum");
@@ -94,9 +114,13 @@ Tensor sum_axis(const Tensor& x, int axis, bool keepdim) {
     const int64_t grain = std::max<int64_t>(1, kElementGrain / std::max<int64_t>(1, n * inner));
     parallel_chunks(outer, grain, [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; ++o) {
-        T* yo = py + o * inner;
+        if (inner == 1) {  // a contiguous row: lanes, not one chain through memory
+          py[o] = T(sum_lanes(px + o * n, n));
+          continue;
+        }
+        T* __restrict yo = py + o * inner;
         for (int64_t k = 0; k < n; ++k) {
-          const T* xk = px + (o * n + k) * inner;
+          const T* __restrict xk = px + (o * n + k) * inner;
           for (int64_t i = 0; i < inner; ++i) yo[i] += xk[i];
         }
       }
@@ -112,11 +136,8 @@ Tensor sum_all(const Tensor& x) {
   dispatch(x.dtype(), [&]<typename T>(T) {
     const T* px = x.data<T>();
     parallel_chunks(blocks, 8, [&](int64_t lo, int64_t hi) {
-      for (int64_t b = lo; b < hi; ++b) {
-        double acc = 0;
-        for (int64_t i = b * kBlock, e = std::min(n, i + kBlock); i < e; ++i) acc += double(px[i]);
-        partial[size_t(b)] = acc;
-      }
+      for (int64_t b = lo; b < hi; ++b)
+        partial[size_t(b)] = sum_lanes(px + b * kBlock, std::min(kBlock, n - b * kBlock));
     });
   });
   double total = 0;
